@@ -16,6 +16,8 @@ import { ping, type Db } from "./db/index";
 import { migrationState } from "./db/migrate";
 import type { Database } from "./db/schema";
 import type { Secrets } from "./secrets";
+import { Sessions } from "./auth/sessions";
+import { Settings } from "./settings";
 
 export interface Urls {
   /** PUBLIC_URL: the portal. */
@@ -42,6 +44,8 @@ export interface ControlPlane {
   keyring: Keyring;
   secrets: Secrets;
   configEvents: ConfigEvents;
+  sessions: Sessions;
+  settings: Settings;
   health(): Promise<Health>;
   /** Stops background work (workers, timers); the caller closes the database. */
   close(): Promise<void>;
@@ -68,6 +72,8 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     db,
     keyring,
     configEvents,
+    sessions: new Sessions(db, { masterSecret: deps.secrets.secret, publicUrl: deps.urls.public }),
+    settings: new Settings(db),
     async health() {
       const ok = await ping(db);
       if (!ok) return { status: "unavailable", database: { dialect: database.dialect, ok }, migrations: { applied: 0, pending: 0 } };

@@ -1,0 +1,75 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { json, redirect } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
+import { Csrf } from "~/components/Csrf";
+import { readForm } from "~/.server/auth/guards";
+import { authenticateDeveloper, safeRedirect } from "~/.server/developers";
+
+export const meta: MetaFunction = () => [{ title: "Log in · Gatehouse" }];
+
+const STATUS_MESSAGES: Record<string, string> = {
+  requested: "Your account is waiting for an administrator's approval. You will get an email once it is approved.",
+  rejected: "Your registration was not approved. Contact the portal's administrators if you think this is a mistake.",
+  revoked: "Your access to this portal has been revoked. Contact the portal's administrators.",
+};
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { cp } = context;
+  const viewer = await cp.sessions.viewer(request);
+  const url = new URL(request.url);
+  if (viewer?.developer?.status === "approved") throw redirect(safeRedirect(url.searchParams.get("redirectTo"), "/"));
+  const csrf = await cp.sessions.csrf(request, viewer);
+  const status = url.searchParams.get("status");
+  return json(
+    { csrf: csrf.token, notice: status ? (STATUS_MESSAGES[status] ?? null) : null },
+    { headers: csrf.setCookie ? { "set-cookie": csrf.setCookie } : {} },
+  );
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const { cp } = context;
+  const form = await readForm(request, cp);
+  const email = form.get("email");
+  const result = await authenticateDeveloper(cp.db, email, form.get("password"));
+  if (!result.ok) {
+    const error = result.reason === "invalid" ? "The email or password is not right." : STATUS_MESSAGES[result.status];
+    return json({ error, email: typeof email === "string" ? email : "" }, { status: result.reason === "invalid" ? 401 : 403 });
+  }
+  const headers = new Headers();
+  headers.append("set-cookie", await cp.sessions.destroy(request));
+  headers.append("set-cookie", await cp.sessions.create({ developerId: result.developer.id }, request.headers.get("user-agent")));
+  return redirect(safeRedirect(form.get("redirectTo"), "/"), { headers });
+}
+
+export default function Login() {
+  const { csrf, notice } = useLoaderData<typeof loader>();
+  const actionData = useActionData<typeof action>();
+  const [params] = useSearchParams();
+  return (
+    <section className="narrow">
+      <h1>Log in</h1>
+      {notice ? <p role="status" className="notice">{notice}</p> : null}
+      {actionData?.error ? (
+        <p role="alert" className="error">
+          {actionData.error}
+        </p>
+      ) : null}
+      <Form method="post">
+        <Csrf token={csrf} />
+        <input type="hidden" name="redirectTo" value={params.get("redirectTo") ?? ""} />
+        <label>
+          Email
+          <input type="email" name="email" autoComplete="email" required defaultValue={actionData?.email ?? ""} />
+        </label>
+        <label>
+          Password
+          <input type="password" name="password" autoComplete="current-password" required />
+        </label>
+        <button type="submit">Log in</button>
+      </Form>
+      <p>
+        New here? <Link to={`/signup${params.get("redirectTo") ? `?redirectTo=${encodeURIComponent(params.get("redirectTo")!)}` : ""}`}>Create an account</Link>
+      </p>
+    </section>
+  );
+}
