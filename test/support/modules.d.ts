@@ -1,0 +1,2 @@
+// oidc-provider 9 ships no type declarations (and @types/oidc-provider lags behind).
+declare module "oidc-provider";
