@@ -1,0 +1,63 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { json, redirect } from "@remix-run/node";
+import { Form, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
+import { Csrf } from "~/components/Csrf";
+import { readForm } from "~/.server/auth/guards";
+import { safeRedirect } from "~/.server/developers";
+import { authenticateAdmin } from "~/.server/admin/accounts";
+
+export const meta: MetaFunction = () => [{ title: "Admin log in · Gatehouse" }];
+
+function adminTarget(to: unknown): string {
+  const t = safeRedirect(to, "/admin");
+  return t === "/admin" || t.startsWith("/admin/") || t.startsWith("/admin?") ? t : "/admin";
+}
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { cp } = context;
+  const viewer = await cp.sessions.viewer(request);
+  if (viewer?.admin) throw redirect(adminTarget(new URL(request.url).searchParams.get("redirectTo")));
+  const csrf = await cp.sessions.csrf(request, viewer);
+  return json({ csrf: csrf.token }, { headers: csrf.setCookie ? { "set-cookie": csrf.setCookie } : {} });
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const { cp } = context;
+  const form = await readForm(request, cp);
+  const email = form.get("email");
+  const admin = await authenticateAdmin(cp.db, email, form.get("password"));
+  if (!admin) return json({ error: "The email or password is not right.", email: typeof email === "string" ? email : "" }, { status: 401 });
+  const headers = new Headers();
+  headers.append("set-cookie", await cp.sessions.destroy(request));
+  headers.append("set-cookie", await cp.sessions.create({ adminId: admin.id }, request.headers.get("user-agent")));
+  return redirect(adminTarget(form.get("redirectTo")), { headers });
+}
+
+export default function AdminLogin() {
+  const { csrf } = useLoaderData<typeof loader>();
+  const data = useActionData<typeof action>();
+  const [params] = useSearchParams();
+  return (
+    <section className="narrow">
+      <h1>Admin log in</h1>
+      {data?.error ? (
+        <p role="alert" className="error">
+          {data.error}
+        </p>
+      ) : null}
+      <Form method="post">
+        <Csrf token={csrf} />
+        <input type="hidden" name="redirectTo" value={params.get("redirectTo") ?? ""} />
+        <label>
+          Email
+          <input type="email" name="email" autoComplete="username" required defaultValue={data?.email ?? ""} />
+        </label>
+        <label>
+          Password
+          <input type="password" name="password" autoComplete="current-password" required />
+        </label>
+        <button type="submit">Log in</button>
+      </Form>
+    </section>
+  );
+}

@@ -1,0 +1,222 @@
+/**
+ * The /admin console through the real portal (Remix production build): admin
+ * log-in, roles enforced on the server for every action, CSRF on every form,
+ * developer decisions (with the ACL removal and config version bump), settings,
+ * audit log, email outbox, templates. PGlite and PostgreSQL.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { json } from "../../app/.server/db/schema";
+import { hashPassword } from "../../app/.server/passwords";
+import { dbTargets } from "../support/db";
+import { CookieJar, csrfFrom, startTestControlPlane, type TestControlPlane } from "../support/control-plane";
+
+const form = (fields: Record<string, string>) => ({
+  method: "POST",
+  headers: { "content-type": "application/x-www-form-urlencoded" },
+  body: new URLSearchParams(fields).toString(),
+});
+
+describe.each(dbTargets())("admin console on $name", (target) => {
+  let cp: TestControlPlane;
+  let templatesDir: string;
+  let superJar: CookieJar;
+  beforeAll(async () => {
+    templatesDir = fs.mkdtempSync(path.join(os.tmpdir(), "gh-tpl-"));
+    cp = await startTestControlPlane({ target, env: { PORTAL_TEMPLATES_DIR: templatesDir } });
+    superJar = await logIn("admin@example.com", "admin-password-123");
+  });
+  afterAll(async () => {
+    await cp?.stop();
+    fs.rmSync(templatesDir, { recursive: true, force: true });
+  });
+
+  async function logIn(email: string, password: string): Promise<CookieJar> {
+    const jar = new CookieJar();
+    const page = await jar.fetch(`${cp.portal}/admin/login`);
+    expect(page.status).toBe(200);
+    const res = await jar.fetch(`${cp.portal}/admin/login`, form({ _csrf: csrfFrom(await page.text()), email, password }));
+    expect(res.status).toBe(302);
+    expect(res.headers.get("location")).toBe("/admin");
+    return jar;
+  }
+
+  async function post(jar: CookieJar, pathname: string, fields: Record<string, string>): Promise<Response> {
+    const page = await jar.fetch(`${cp.portal}${pathname}`);
+    expect(page.status).toBe(200);
+    return jar.fetch(`${cp.portal}${pathname}`, form({ _csrf: csrfFrom(await page.text()), ...fields }));
+  }
+
+  async function developer(email: string, status: "requested" | "approved" = "requested") {
+    const id = crypto.randomUUID();
+    await cp.cp.db
+      .insertInto("developers")
+      .values({ id, email, full_name: email.split("@")[0], password_hash: await hashPassword("dev-password-1"), status })
+      .execute();
+    return id;
+  }
+
+  it("sends strangers and developers to the admin log-in page", async () => {
+    const anon = new CookieJar();
+    const res = await anon.fetch(`${cp.portal}/admin/developers`);
+    expect(res.status).toBe(302);
+    expect(res.headers.get("location")).toBe("/admin/login?redirectTo=%2Fadmin%2Fdevelopers");
+
+    await developer("dev-only@example.com", "approved");
+    const dev = new CookieJar();
+    const login = await dev.fetch(`${cp.portal}/login`);
+    const ok = await dev.fetch(`${cp.portal}/login`, form({ _csrf: csrfFrom(await login.text()), email: "dev-only@example.com", password: "dev-password-1" }));
+    expect(ok.status).toBe(302);
+    const denied = await dev.fetch(`${cp.portal}/admin`);
+    expect(denied.status).toBe(302);
+    expect(denied.headers.get("location")).toMatch(/^\/admin\/login/);
+
+    const wrong = new CookieJar();
+    const page = await wrong.fetch(`${cp.portal}/admin/login`);
+    const bad = await wrong.fetch(`${cp.portal}/admin/login`, form({ _csrf: csrfFrom(await page.text()), email: "admin@example.com", password: "not-the-password" }));
+    expect(bad.status).toBe(401);
+    // a developer's password does not open /admin
+    const page2 = await wrong.fetch(`${cp.portal}/admin/login`);
+    const bad2 = await wrong.fetch(`${cp.portal}/admin/login`, form({ _csrf: csrfFrom(await page2.text()), email: "dev-only@example.com", password: "dev-password-1" }));
+    expect(bad2.status).toBe(401);
+  });
+
+  it("approves and rejects developers, with an audit entry each", async () => {
+    const ada = await developer("ada@example.com");
+    const eve = await developer("eve@example.com");
+    const list = await superJar.fetch(`${cp.portal}/admin/developers?status=requested`);
+    const html = await list.text();
+    expect(html).toContain("ada@example.com");
+    expect(html).not.toContain("dev-only@example.com");
+
+    expect((await post(superJar, "/admin/developers", { intent: "status", id: ada, status: "approved" })).status).toBe(200);
+    expect((await post(superJar, "/admin/developers", { intent: "status", id: eve, status: "rejected" })).status).toBe(200);
+    const rows = await cp.cp.db.selectFrom("developers").select(["email", "status"]).where("id", "in", [ada, eve]).orderBy("email").execute();
+    expect(rows).toEqual([
+      { email: "ada@example.com", status: "approved" },
+      { email: "eve@example.com", status: "rejected" },
+    ]);
+    const entries = await cp.cp.db.selectFrom("audit_log").selectAll().where("action", "=", "developer.status").where("target_id", "=", ada).execute();
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ actor_type: "admin", actor_label: "admin@example.com" });
+    expect(entries[0].details).toMatchObject({ from: "requested", to: "approved" });
+
+    // bad input is a 400 that says what to fix, never a 500
+    const bad = await post(superJar, "/admin/developers", { intent: "status", id: ada, status: "banana" });
+    expect(bad.status).toBe(400);
+    const notUuid = await post(superJar, "/admin/developers", { intent: "status", id: "not-a-uuid", status: "approved" });
+    expect(notUuid.status).toBe(400);
+  });
+
+  it("revoking a developer removes their applications' ACLs and bumps the config version", async () => {
+    const devId = await developer("grace@example.com", "approved");
+    const idp = await cp.cp.db.selectFrom("idp_connections").select("id").where("mode", "=", "builtin").executeTakeFirstOrThrow();
+    const serviceId = crypto.randomUUID();
+    const consumerId = crypto.randomUUID();
+    await cp.cp.db.insertInto("services").values({ id: serviceId, name: "svc-" + serviceId.slice(0, 8), host: "127.0.0.1" }).execute();
+    await cp.cp.db.insertInto("consumers").values({ id: consumerId, custom_id: "grace-client", type: "application", idp_connection_id: idp.id }).execute();
+    await cp.cp.db
+      .insertInto("applications")
+      .values({ id: crypto.randomUUID(), developer_id: devId, name: "app", idp_connection_id: idp.id, client_id: "grace-client", consumer_id: consumerId, redirect_uris: json([]) })
+      .execute();
+    await cp.cp.db.insertInto("acls").values({ id: crypto.randomUUID(), consumer_id: consumerId, group: serviceId }).execute();
+    const before = cp.cp.configEvents.version;
+    expect((await post(superJar, "/admin/developers", { intent: "status", id: devId, status: "revoked" })).status).toBe(200);
+    expect(await cp.cp.db.selectFrom("acls").select("id").where("consumer_id", "=", consumerId).execute()).toEqual([]);
+    expect(cp.cp.configEvents.version).toBe(before + 1);
+    const v = await cp.cp.db.selectFrom("config_version").select("version").executeTakeFirstOrThrow();
+    expect(v.version).toBe(before + 1);
+
+    expect((await post(superJar, "/admin/developers", { intent: "delete", id: devId })).status).toBe(200);
+    expect(await cp.cp.db.selectFrom("developers").select("id").where("id", "=", devId).executeTakeFirst()).toBeUndefined();
+    expect(await cp.cp.db.selectFrom("consumers").select("id").where("id", "=", consumerId).executeTakeFirst()).toBeUndefined();
+  });
+
+  it("enforces roles on the server and CSRF on every form", async () => {
+    expect(
+      (await post(superJar, "/admin/admins", { intent: "create", email: "viewer@example.com", role: "read-only", password: "viewer-password-1" })).status,
+    ).toBe(200);
+    expect(
+      (await post(superJar, "/admin/admins", { intent: "create", email: "ops@example.com", role: "admin", password: "ops-password-123" })).status,
+    ).toBe(200);
+    const viewer = await logIn("viewer@example.com", "viewer-password-1");
+    const ops = await logIn("ops@example.com", "ops-password-123");
+    const target = await developer("target@example.com");
+
+    // read-only sees the page, without action buttons, and every action is refused
+    const page = await viewer.fetch(`${cp.portal}/admin/developers`);
+    const html = await page.text();
+    expect(html).toContain("target@example.com");
+    expect(html).not.toContain('data-intent="status"');
+    const refused = await viewer.fetch(`${cp.portal}/admin/developers`, form({ _csrf: csrfFrom(html), intent: "status", id: target, status: "approved" }));
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain("admin role");
+    // admin decides developers, but settings and admins need super-admin
+    expect((await post(ops, "/admin/developers", { intent: "status", id: target, status: "approved" })).status).toBe(200);
+    expect((await post(ops, "/admin/settings", { "portal.name": "Hacked" })).status).toBe(403);
+    expect((await post(ops, "/admin/admins", { intent: "create", email: "x@example.com", role: "super-admin", password: "whatever-password" })).status).toBe(403);
+    expect(await cp.cp.settings.get("portal.name")).toBe("Gatehouse");
+
+    // no CSRF token, or another session's token: 403, nothing changes
+    const other = await developer("other@example.com");
+    const noToken = await superJar.fetch(`${cp.portal}/admin/developers`, form({ intent: "status", id: other, status: "approved" }));
+    expect(noToken.status).toBe(403);
+    const viewerToken = csrfFrom(await (await viewer.fetch(`${cp.portal}/admin/developers`)).text());
+    const foreign = await superJar.fetch(`${cp.portal}/admin/developers`, form({ _csrf: viewerToken, intent: "status", id: other, status: "approved" }));
+    expect(foreign.status).toBe(403);
+    const row = await cp.cp.db.selectFrom("developers").select("status").where("id", "=", other).executeTakeFirstOrThrow();
+    expect(row.status).toBe("requested");
+  });
+
+  it("changes portal settings as super-admin", async () => {
+    const res = await post(superJar, "/admin/settings", { "portal.name": "Acme APIs", "portal.developer_auto_approve": "" });
+    expect(res.status).toBe(200);
+    expect(await cp.cp.settings.get("portal.name")).toBe("Acme APIs");
+    expect(await cp.cp.settings.get("portal.developer_auto_approve")).toBe(false);
+    const entry = await cp.cp.db.selectFrom("audit_log").selectAll().where("action", "=", "settings.update").executeTakeFirstOrThrow();
+    expect(entry.details).toMatchObject({ "portal.name": { from: "Gatehouse", to: "Acme APIs" } });
+  });
+
+  it("shows the audit log newest first, filtered, and refuses to change it", async () => {
+    const page = await superJar.fetch(`${cp.portal}/admin/audit?action=developer.`);
+    const html = await page.text();
+    const actions = [...html.matchAll(/data-action="([^"]+)"/g)].map((m) => m[1]);
+    expect(actions.length).toBeGreaterThan(3);
+    expect(actions.every((a) => a.startsWith("developer."))).toBe(true);
+    expect(actions[0]).toBe("developer.status"); // the newest developer entry
+    const ids = (await cp.cp.db.selectFrom("audit_log").select("id").where("action", "like", "developer.%").orderBy("id", "desc").execute()).map((r) => r.id);
+    expect(ids.length).toBe(actions.length);
+    const byActor = await (await superJar.fetch(`${cp.portal}/admin/audit?actor=ops@example.com`)).text();
+    expect(byActor).toContain("ops@example.com");
+    expect(byActor).not.toContain("admin.bootstrap");
+    // bad filter values are ignored, never a 500
+    expect((await superJar.fetch(`${cp.portal}/admin/audit?before=abc&action=%25`)).status).toBe(200);
+    await expect(cp.cp.db.deleteFrom("audit_log").execute()).rejects.toThrow(/append-only/);
+  });
+
+  it("lists the email outbox", async () => {
+    await cp.cp.db
+      .insertInto("email_outbox")
+      .values({ to_address: "ada@example.com", subject: "Your access to Payments was approved", text_body: "Hello Ada", template: "registration-approved", status: "kept" })
+      .execute();
+    const html = await (await superJar.fetch(`${cp.portal}/admin/outbox`)).text();
+    expect(html).toContain("Your access to Payments was approved");
+    expect(html).toContain("Hello Ada");
+    const sent = await (await superJar.fetch(`${cp.portal}/admin/outbox?status=sent`)).text();
+    expect(sent).not.toContain("Hello Ada");
+  });
+
+  it("edits templates into PORTAL_TEMPLATES_DIR only, inside it", async () => {
+    const res = await post(superJar, "/admin/templates", { path: "emails/registration-approved.hbs", content: "Approved: {{service}}" });
+    expect(res.status).toBe(200);
+    expect(fs.readFileSync(path.join(templatesDir, "emails/registration-approved.hbs"), "utf8")).toBe("Approved: {{service}}");
+    const html = await (await superJar.fetch(`${cp.portal}/admin/templates?path=emails/registration-approved.hbs`)).text();
+    expect(html).toContain("Approved: {{service}}");
+    const escape = await post(superJar, "/admin/templates", { path: "../escape.hbs", content: "x" });
+    expect(escape.status).toBe(400);
+    expect(fs.existsSync(path.join(templatesDir, "..", "escape.hbs"))).toBe(false);
+    expect((await superJar.fetch(`${cp.portal}/admin/templates?path=../../etc/passwd`)).status).toBe(200);
+  });
+});
