@@ -18,6 +18,7 @@ import type { Database } from "./db/schema";
 import type { Secrets } from "./secrets";
 import { Sessions } from "./auth/sessions";
 import { Settings } from "./settings";
+import { createPortalServices, type PortalServices } from "./portal-services";
 
 export interface Urls {
   /** PUBLIC_URL: the portal. */
@@ -46,6 +47,8 @@ export interface ControlPlane {
   configEvents: ConfigEvents;
   sessions: Sessions;
   settings: Settings;
+  /** Developer portal: templates, emails, applications, IdP adapters and outbox (issue 6). */
+  portal: PortalServices;
   health(): Promise<Health>;
   /** Stops background work (workers, timers); the caller closes the database. */
   close(): Promise<void>;
@@ -74,6 +77,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     configEvents,
     sessions: new Sessions(db, { masterSecret: deps.secrets.secret, publicUrl: deps.urls.public }),
     settings: new Settings(db),
+    portal: createPortalServices({ db, config: deps.config, log, publicUrl: deps.urls.public }),
     async health() {
       const ok = await ping(db);
       if (!ok) return { status: "unavailable", database: { dialect: database.dialect, ok }, migrations: { applied: 0, pending: 0 } };
@@ -89,6 +93,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
       for (const c of closers.reverse()) await c();
     },
   };
+  closers.push(() => cp.portal.close());
   log.debug("control plane composed", { dialect: database.dialect });
   return cp;
 }
