@@ -3,9 +3,11 @@ import { json } from "@remix-run/node";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { ActionButton, Outcome, useCan, When } from "~/components/admin/ui";
 import { requireAdmin } from "~/.server/auth/guards";
+import { ValidationError } from "~/.server/developers";
 import { adminAction, done, field, validationResponse } from "~/.server/admin/guard";
 import { DEVELOPER_STATUSES } from "~/components/admin/constants";
-import { deleteDeveloper, isDeveloperStatus, listDevelopers, setDeveloperStatus } from "~/.server/admin/developers";
+import { isDeveloperStatus, listDevelopers } from "~/.server/admin/developers";
+import { setDeveloperStatus } from "~/.server/registrations";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { cp } = context;
@@ -27,14 +29,15 @@ export async function action({ request, context }: ActionFunctionArgs) {
   try {
     if (intent === "status") {
       const status = field(form, "status");
-      await setDeveloperStatus(cp, actor, id, status);
+      if (!isDeveloperStatus(status)) return validationResponse(new ValidationError({ status: "status must be one of requested, approved, rejected, revoked" }));
+      await setDeveloperStatus(cp, id, status, actor, { reason: field(form, "reason") || null });
       return done(`Developer ${VERB[status] ?? status}.`);
     }
     if (intent === "delete") {
-      await deleteDeveloper(cp, actor, id);
+      await setDeveloperStatus(cp, id, "delete", actor, { reason: field(form, "reason") || null });
       return done("Developer deleted, with their applications.");
     }
-    return json({ ok: false as const, error: `unknown action "${intent}"`, message: undefined, fields: undefined }, { status: 400 });
+    return validationResponse(new ValidationError({ intent: `unknown action "${intent}"` }));
   } catch (err) {
     return validationResponse(err);
   }

@@ -98,16 +98,16 @@ describe.each(dbTargets())("admin console on $name", (target) => {
       { email: "ada@example.com", status: "approved" },
       { email: "eve@example.com", status: "rejected" },
     ]);
-    const entries = await cp.cp.db.selectFrom("audit_log").selectAll().where("action", "=", "developer.status").where("target_id", "=", ada).execute();
+    const entries = await cp.cp.db.selectFrom("audit_log").selectAll().where("action", "=", "developer.approved").where("target_id", "=", ada).execute();
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ actor_type: "admin", actor_label: "admin@example.com" });
-    expect(entries[0].details).toMatchObject({ from: "requested", to: "approved" });
+    expect(entries[0].details).toMatchObject({ from: "requested" });
 
     // bad input is a 400 that says what to fix, never a 500
     const bad = await post(superJar, "/admin/developers", { intent: "status", id: ada, status: "banana" });
     expect(bad.status).toBe(400);
     const notUuid = await post(superJar, "/admin/developers", { intent: "status", id: "not-a-uuid", status: "approved" });
-    expect(notUuid.status).toBe(400);
+    expect(notUuid.status).toBe(404);
   });
 
   it("revoking a developer removes their applications' ACLs and bumps the config version", async () => {
@@ -185,7 +185,7 @@ describe.each(dbTargets())("admin console on $name", (target) => {
     const actions = [...html.matchAll(/data-action="([^"]+)"/g)].map((m) => m[1]);
     expect(actions.length).toBeGreaterThan(3);
     expect(actions.every((a) => a.startsWith("developer."))).toBe(true);
-    expect(actions[0]).toBe("developer.status"); // the newest developer entry
+    expect(actions[0]).toBe("developer.approved"); // the newest developer entry: ops approved target
     const ids = (await cp.cp.db.selectFrom("audit_log").select("id").where("action", "like", "developer.%").orderBy("id", "desc").execute()).map((r) => r.id);
     expect(ids.length).toBe(actions.length);
     const byActor = await (await superJar.fetch(`${cp.portal}/admin/audit?actor=ops@example.com`)).text();
@@ -208,12 +208,81 @@ describe.each(dbTargets())("admin console on $name", (target) => {
     expect(sent).not.toContain("Hello Ada");
   });
 
+  it("puts a service in the catalog, and decides registrations with a reason that reaches the developer", async () => {
+    const serviceId = crypto.randomUUID();
+    await cp.cp.db.insertInto("services").values({ id: serviceId, name: "payments", host: "127.0.0.1", port: 9 }).execute();
+    const v0 = cp.cp.configEvents.version;
+    const saved = await post(superJar, `/admin/services?id=${serviceId}`, {
+      intent: "save", id: serviceId, display_name: "Payments API", description: "Move money", enabled: "on", show_issuer: "on",
+    });
+    expect(saved.status).toBe(200);
+    expect(cp.cp.configEvents.version).toBe(v0 + 1);
+    const plugin = await cp.cp.db.selectFrom("plugins").selectAll().where("service_id", "=", serviceId).executeTakeFirstOrThrow();
+    expect(plugin.name).toBe("application-registration");
+    expect(plugin.config).toEqual({
+      display_name: "Payments API", description: "Move money", auto_approve: false, show_issuer: true, enable_proxy_with_consumer_credential: false,
+    });
+    // the plugin's schema refuses an empty display name, with the field named
+    const bad = await post(superJar, `/admin/services?id=${serviceId}`, { intent: "save", id: serviceId, display_name: "" });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain("display_name");
+    const spec = await post(superJar, `/admin/services?id=${serviceId}`, { intent: "spec", id: serviceId, filename: "payments.yaml", spec: "openapi: 3.0.0\ninfo: {title: Payments, version: '1'}\npaths: {}\n" });
+    expect(spec.status).toBe(200);
+    const notSpec = await post(superJar, `/admin/services?id=${serviceId}`, { intent: "spec", id: serviceId, spec: "hello: world" });
+    expect(notSpec.status).toBe(400);
+    expect((await cp.cp.db.selectFrom("service_specs").select("filename").where("service_id", "=", serviceId).executeTakeFirstOrThrow()).filename).toBe("payments.yaml");
+
+    const devId = await developer("linus@example.com", "approved");
+    const idp = await cp.cp.db.selectFrom("idp_connections").select("id").where("mode", "=", "builtin").executeTakeFirstOrThrow();
+    const consumerId = crypto.randomUUID();
+    const appId = crypto.randomUUID();
+    await cp.cp.db.insertInto("consumers").values({ id: consumerId, custom_id: "linus-client", type: "application", idp_connection_id: idp.id }).execute();
+    await cp.cp.db
+      .insertInto("applications")
+      .values({ id: appId, developer_id: devId, name: "kernel-bot", idp_connection_id: idp.id, client_id: "linus-client", consumer_id: consumerId, redirect_uris: json([]) })
+      .execute();
+    const { requestAccess } = await import("../../app/.server/registrations");
+    const instance = await requestAccess(cp.cp, appId, serviceId, { type: "developer", id: devId, label: "linus@example.com" });
+    expect(instance.status).toBe("pending");
+
+    const pending = await (await superJar.fetch(`${cp.portal}/admin/registrations?status=pending`)).text();
+    expect(pending).toContain("kernel-bot");
+    expect(pending).toContain("Payments API");
+    const acl = () => cp.cp.db.selectFrom("acls").select("group").where("consumer_id", "=", consumerId).execute();
+
+    const v1 = cp.cp.configEvents.version;
+    expect((await post(superJar, "/admin/registrations", { intent: "approve", id: instance.id })).status).toBe(200);
+    expect(await acl()).toEqual([{ group: serviceId }]);
+    expect(cp.cp.configEvents.version).toBe(v1 + 1);
+    const apps = await (await superJar.fetch(`${cp.portal}/admin/applications?q=linus`)).text();
+    expect(apps).toContain("kernel-bot");
+    expect(apps).toContain("1 approved / 1");
+
+    expect((await post(superJar, "/admin/registrations", { intent: "revoke", id: instance.id, reason: "Your key leaked in a public repo" })).status).toBe(200);
+    expect(await acl()).toEqual([]);
+    const row = await cp.cp.db.selectFrom("application_instances").selectAll().where("id", "=", instance.id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: "revoked", reason: "Your key leaked in a public repo", decided_by: "admin:admin@example.com" });
+    const mail = await cp.cp.db.selectFrom("email_outbox").selectAll().where("to_address", "=", "linus@example.com").orderBy("id", "desc").executeTakeFirstOrThrow();
+    expect(mail.text_body).toContain("Your key leaked in a public repo");
+    const outbox = await (await superJar.fetch(`${cp.portal}/admin/outbox`)).text();
+    expect(outbox).toContain("Your key leaked in a public repo");
+
+    // a read-only admin cannot approve; a bogus id is a 404, not a 500
+    const viewer = await logIn("viewer@example.com", "viewer-password-1");
+    expect((await post(viewer, "/admin/registrations", { intent: "approve", id: instance.id })).status).toBe(403);
+    expect((await post(superJar, "/admin/registrations", { intent: "approve", id: "nope" })).status).toBe(404);
+    expect(await acl()).toEqual([]);
+  });
+
   it("edits templates into PORTAL_TEMPLATES_DIR only, inside it", async () => {
     const res = await post(superJar, "/admin/templates", { path: "emails/registration-approved.hbs", content: "Approved: {{service}}" });
     expect(res.status).toBe(200);
     expect(fs.readFileSync(path.join(templatesDir, "emails/registration-approved.hbs"), "utf8")).toBe("Approved: {{service}}");
     const html = await (await superJar.fetch(`${cp.portal}/admin/templates?path=emails/registration-approved.hbs`)).text();
     expect(html).toContain("Approved: {{service}}");
+    const broken = await post(superJar, "/admin/templates", { path: "emails/sign-up.txt.hbs", content: "Subject: {{#if x}}unclosed" });
+    expect(broken.status).toBe(400);
+    expect(await broken.text()).toContain("does not compile");
     const escape = await post(superJar, "/admin/templates", { path: "../escape.hbs", content: "x" });
     expect(escape.status).toBe(400);
     expect(fs.existsSync(path.join(templatesDir, "..", "escape.hbs"))).toBe(false);

@@ -9,6 +9,7 @@ import { readForm, requireAdmin } from "../auth/guards";
 import type { ControlPlane } from "../context";
 import type { Admin, AdminRole } from "../db/schema";
 import { ValidationError } from "../developers";
+import { RegistrationError } from "../registrations";
 import { actorOf } from "./accounts";
 
 export interface AdminAction {
@@ -31,7 +32,10 @@ export function field(form: FormData, name: string): string {
 
 /** Turns a ValidationError into a 400 the page shows; anything else propagates. */
 export function validationResponse(err: unknown) {
-  if (err instanceof ValidationError) return json({ ok: false as const, error: err.message, fields: err.fields }, { status: 400 });
+  if (err instanceof ValidationError) return json({ ok: false as const, error: err.message, fields: err.fields, message: undefined }, { status: 400 });
+  if (err instanceof RegistrationError) {
+    return json({ ok: false as const, error: err.message, fields: err.field ? { [err.field]: err.message } : {}, message: undefined }, { status: err.status });
+  }
   throw err;
 }
 

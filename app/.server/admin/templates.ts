@@ -6,6 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import Handlebars from "handlebars";
 import { packageRoot } from "../../../lib/paths";
 import { ValidationError } from "../developers";
 
@@ -60,6 +61,13 @@ export function writeOverride(overrideDir: string | undefined, rel: string, cont
   if (!overrideDir) throw new ValidationError({ path: "Set PORTAL_TEMPLATES_DIR to a writable folder to change templates without rebuilding." });
   if (Buffer.byteLength(content) > MAX_BYTES) throw new ValidationError({ content: `a template is at most ${MAX_BYTES} bytes` });
   const abs = resolveIn(overrideDir, rel);
+  if (rel.endsWith(".hbs")) {
+    try {
+      Handlebars.precompile(content);
+    } catch (err) {
+      throw new ValidationError({ content: `The template does not compile: ${(err as Error).message.split("\n")[0]}` });
+    }
+  }
   fs.mkdirSync(path.dirname(abs), { recursive: true });
   const tmp = abs + ".tmp-" + process.pid;
   fs.writeFileSync(tmp, content);

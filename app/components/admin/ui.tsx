@@ -28,12 +28,15 @@ export function ActionButton({
   children,
   confirm,
   danger,
+  reason,
 }: {
   intent: string;
   fields?: Record<string, string>;
   children: ReactNode;
   confirm?: string;
   danger?: boolean;
+  /** Adds a "reason" text field (sent to the developer by email). */
+  reason?: boolean;
 }) {
   const { csrf } = useAdminLayout();
   return (
@@ -49,6 +52,7 @@ export function ActionButton({
       {Object.entries(fields).map(([k, v]) => (
         <input key={k} type="hidden" name={k} value={v} />
       ))}
+      {reason ? <input name="reason" placeholder="Reason (sent to the developer)" maxLength={1000} className="reason" aria-label="Reason" /> : null}
       <button type="submit" className={danger ? "danger" : undefined} data-intent={intent}>
         {children}
       </button>
