@@ -43,7 +43,7 @@ export class Introspector {
 
   /** Claims of an active token; 401 invalid_token if the IdP says it is not active. */
   async introspect(token: string, o: IntrospectOptions): Promise<Record<string, unknown>> {
-    const key = `${o.endpoint}\n${o.auth.client_id}\n${sha256b64u(token)}`;
+    const key = `${o.endpoint}\n${o.auth.client_id}\n${sha256b64u(o.auth.client_secret ?? "")}\n${sha256b64u(token)}`;
     if (o.cacheTtl > 0) {
       const hit = this.cache.get(key);
       if (hit && hit.until > this.now()) return this.result(hit);
