@@ -8,10 +8,12 @@
  * logged once per snapshot.
  */
 import acl from "./acl/handler";
+import openidConnect from "./openid-connect/handler";
 import type { PluginHandler } from "./types";
 
 export const BUILTIN_HANDLERS: readonly PluginHandler[] = [
   acl,
+  openidConnect,
 ];
 
 export class PluginRegistry {

@@ -11,7 +11,8 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { exportJWK, generateKeyPair } from "jose";
+import { KeyObject, sign as signBytes } from "node:crypto";
+import { exportJWK, generateKeyPair, type JWTHeaderParameters } from "jose";
 
 export interface TestIdpOptions {
   clients?: Record<string, unknown>[];
@@ -23,7 +24,7 @@ export interface TestIdpOptions {
   /** Static initial access token for dynamic registration (default "test-initial-access-token"). */
   initialAccessToken?: string | false;
   /** Extra access-token claims (default: application_id = client_id). */
-  extraTokenClaims?: (clientId: string, accountId: string | undefined) => Record<string, unknown>;
+  extraTokenClaims?: (clientId: string, accountId: string | undefined, scope: string | undefined) => Record<string, unknown>;
   accessTokenTtl?: number;
   /** Claims of the dev-login accounts (beyond sub). */
   accountClaims?: (accountId: string) => Record<string, unknown>;
@@ -40,6 +41,10 @@ export interface TestIdp {
   start(): Promise<void>;
   /** Stops for good. */
   close(): Promise<void>;
+  /** The IdP's public signing keys (what its jwks_uri serves). */
+  publicJwks: { keys: Record<string, unknown>[] };
+  /** Signs arbitrary claims with the IdP's own key (es-1 ES256 by default, rs-1 with alg RS256): for tokens an attacker could not make but a test needs (expired, wrong iss...). */
+  sign(payload: Record<string, unknown>, header?: Partial<JWTHeaderParameters>): Promise<string>;
 }
 
 export async function startTestIdp(opts: TestIdpOptions = {}): Promise<TestIdp> {
@@ -106,7 +111,7 @@ export async function startTestIdp(opts: TestIdpOptions = {}): Promise<TestIdp> 
       },
     },
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    extraTokenClaims: async (_ctx: any, token: any) => extra(token.clientId, token.accountId),
+    extraTokenClaims: async (_ctx: any, token: any) => extra(token.clientId, token.accountId, token.scope),
     async findAccount(_ctx: unknown, id: string) {
       return {
         accountId: id,
@@ -120,10 +125,28 @@ export async function startTestIdp(opts: TestIdpOptions = {}): Promise<TestIdp> 
   provider.on("server_error", () => {});
   handler = provider.callback();
 
+  const publicJwks = {
+    keys: [
+      { ...(await exportJWK(es.publicKey)), kid: "es-1", alg: "ES256", use: "sig" },
+      { ...(await exportJWK(rs.publicKey)), kid: "rs-1", alg: "RS256", use: "sig" },
+    ],
+  };
+
   return {
     issuer,
     port,
     provider,
+    publicJwks,
+    async sign(payload, header = {}) {
+      // by hand, so that tests can also make headers jose would refuse to produce (crit...)
+      const alg = header.alg ?? "ES256";
+      const h = { kid: alg === "RS256" ? "rs-1" : "es-1", typ: "at+jwt", ...header, alg };
+      const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
+      const input = `${b64(h)}.${b64(payload)}`;
+      const key = KeyObject.from(alg === "RS256" ? rs.privateKey : es.privateKey);
+      const sig = signBytes("sha256", Buffer.from(input), alg === "RS256" ? key : { key, dsaEncoding: "ieee-p1363" });
+      return `${input}.${sig.toString("base64url")}`;
+    },
     async stop() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
