@@ -8,12 +8,14 @@
  * logged once per snapshot.
  */
 import acl from "./acl/handler";
+import applicationRegistration from "./application-registration/handler";
 import openidConnect from "./openid-connect/handler";
 import type { PluginHandler } from "./types";
 
 export const BUILTIN_HANDLERS: readonly PluginHandler[] = [
   acl,
   openidConnect,
+  applicationRegistration,
 ];
 
 export class PluginRegistry {
