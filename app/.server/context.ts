@@ -19,6 +19,7 @@ import type { Secrets } from "./secrets";
 import { Sessions } from "./auth/sessions";
 import { Settings } from "./settings";
 import { createPortalServices, type PortalServices } from "./portal-services";
+import type { BuiltinClientsApi } from "./idp/builtin";
 
 export interface Urls {
   /** PUBLIC_URL: the portal. */
@@ -77,7 +78,15 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     configEvents,
     sessions: new Sessions(db, { masterSecret: deps.secrets.secret, publicUrl: deps.urls.public }),
     settings: new Settings(db),
-    portal: createPortalServices({ db, config: deps.config, log, publicUrl: deps.urls.public }),
+    portal: createPortalServices({
+      db,
+      config: deps.config,
+      log,
+      keyring,
+      configEvents,
+      urls: deps.urls,
+      builtinClients: () => (cp as { issuer?: { clients?: BuiltinClientsApi } }).issuer?.clients,
+    }),
     async health() {
       const ok = await ping(db);
       if (!ok) return { status: "unavailable", database: { dialect: database.dialect, ok }, migrations: { applied: 0, pending: 0 } };
