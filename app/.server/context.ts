@@ -18,6 +18,7 @@ import type { Database } from "./db/schema";
 import type { Secrets } from "./secrets";
 import { Sessions } from "./auth/sessions";
 import { Settings } from "./settings";
+import { createIssuer, type Issuer } from "./issuer/index";
 
 export interface Urls {
   /** PUBLIC_URL: the portal. */
@@ -46,6 +47,8 @@ export interface ControlPlane {
   configEvents: ConfigEvents;
   sessions: Sessions;
   settings: Settings;
+  /** The built-in issuer (<PUBLIC_URL>/oauth2): plain HTTP handler, clients, keys, DCR. */
+  issuer: Issuer;
   health(): Promise<Health>;
   /** Stops background work (workers, timers); the caller closes the database. */
   close(): Promise<void>;
@@ -66,6 +69,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
   const configEvents = new ConfigEvents();
   configEvents.observe(await readConfigVersion(db));
   const closers: (() => Promise<void> | void)[] = [];
+  const issuer = await createIssuer({ db, keyring, config: deps.config, urls: deps.urls, log, configEvents });
 
   const cp: ControlPlane = {
     ...deps,
@@ -74,6 +78,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     configEvents,
     sessions: new Sessions(db, { masterSecret: deps.secrets.secret, publicUrl: deps.urls.public }),
     settings: new Settings(db),
+    issuer,
     async health() {
       const ok = await ping(db);
       if (!ok) return { status: "unavailable", database: { dialect: database.dialect, ok }, migrations: { applied: 0, pending: 0 } };
