@@ -18,8 +18,9 @@ import type { Database } from "./db/schema";
 import type { Secrets } from "./secrets";
 import { Sessions } from "./auth/sessions";
 import { Settings } from "./settings";
+import { createIssuer, type Issuer } from "./issuer/index";
 import { createPortalServices, type PortalServices } from "./portal-services";
-import type { BuiltinClientsApi } from "./idp/builtin";
+import { builtinClientsApi } from "./idp/builtin";
 
 export interface Urls {
   /** PUBLIC_URL: the portal. */
@@ -48,6 +49,8 @@ export interface ControlPlane {
   configEvents: ConfigEvents;
   sessions: Sessions;
   settings: Settings;
+  /** The built-in issuer (<PUBLIC_URL>/oauth2): plain HTTP handler, clients, keys, DCR. */
+  issuer: Issuer;
   /** Developer portal: templates, emails, applications, IdP adapters and outbox (issue 6). */
   portal: PortalServices;
   health(): Promise<Health>;
@@ -70,6 +73,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
   const configEvents = new ConfigEvents();
   configEvents.observe(await readConfigVersion(db));
   const closers: (() => Promise<void> | void)[] = [];
+  const issuer = await createIssuer({ db, keyring, config: deps.config, urls: deps.urls, log, configEvents });
 
   const cp: ControlPlane = {
     ...deps,
@@ -78,6 +82,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     configEvents,
     sessions: new Sessions(db, { masterSecret: deps.secrets.secret, publicUrl: deps.urls.public }),
     settings: new Settings(db),
+    issuer,
     portal: createPortalServices({
       db,
       config: deps.config,
@@ -85,7 +90,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
       keyring,
       configEvents,
       urls: deps.urls,
-      builtinClients: () => (cp as { issuer?: { clients?: BuiltinClientsApi } }).issuer?.clients,
+      builtinClients: () => builtinClientsApi(issuer.clients),
     }),
     async health() {
       const ok = await ping(db);

@@ -3,6 +3,7 @@
  * own clients API (cp.issuer.clients), never by writing its tables from here.
  * Rotation keeps the previous secret valid for a grace period.
  */
+import type { Clients } from "../issuer/clients";
 import { IdpCallError, type ClientMetadata, type ClientRef, type IdpAdapter, type RegisteredClient } from "./types";
 
 /** What the portal needs from the built-in issuer's client store. */
@@ -32,13 +33,24 @@ export class BuiltinIssuerAdapter implements IdpAdapter {
     return this.clients;
   }
 
+  /** Metadata the issuer refuses will not become valid by retrying. */
+  async #call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const name = (err as Error).name;
+      if (name === "ClientMetadataError" || name === "ClientNotFoundError") throw new IdpCallError((err as Error).message, 400, false);
+      throw err;
+    }
+  }
+
   async create(metadata: ClientMetadata): Promise<RegisteredClient> {
-    const c = await this.#api().create({ ...metadata, application_id: this.applicationId });
+    const c = await this.#call(() => this.#api().create({ ...metadata, application_id: this.applicationId }));
     return { client_id: c.client_id, client_secret: c.client_secret };
   }
 
   async update(ref: ClientRef, metadata: ClientMetadata): Promise<RegisteredClient> {
-    await this.#api().update(ref.client_id, metadata);
+    await this.#call(() => this.#api().update(ref.client_id, metadata));
     return { client_id: ref.client_id };
   }
 
@@ -47,7 +59,26 @@ export class BuiltinIssuerAdapter implements IdpAdapter {
   }
 
   async rotateSecret(ref: ClientRef): Promise<RegisteredClient> {
-    const r = await this.#api().rotateSecret(ref.client_id, { graceSeconds: this.graceSeconds });
+    const r = await this.#call(() => this.#api().rotateSecret(ref.client_id, { graceSeconds: this.graceSeconds }));
     return { client_id: ref.client_id, client_secret: r.client_secret };
   }
+}
+
+/** The portal's view of the built-in issuer's clients API (cp.issuer.clients). */
+export function builtinClientsApi(clients: Clients): BuiltinClientsApi {
+  const input = (m: ClientMetadata) => ({
+    name: m.client_name,
+    grant_types: m.grant_types,
+    redirect_uris: m.redirect_uris,
+    token_endpoint_auth_method: m.token_endpoint_auth_method,
+  });
+  return {
+    async create(m) {
+      const c = await clients.create({ ...input(m), application_id: m.application_id });
+      return { client_id: c.client_id, client_secret: c.client_secret };
+    },
+    update: (clientId, m) => clients.update(clientId, input(m)),
+    delete: (clientId) => clients.delete(clientId),
+    rotateSecret: (clientId, opts) => clients.rotateSecret(clientId, opts),
+  };
 }
