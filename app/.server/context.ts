@@ -18,7 +18,9 @@ import type { Database } from "./db/schema";
 import type { Secrets } from "./secrets";
 import { Sessions } from "./auth/sessions";
 import { Settings } from "./settings";
+import { createIssuer, type Issuer } from "./issuer/index";
 import { createPortalServices, type PortalServices } from "./portal-services";
+import { builtinClientsApi } from "./idp/builtin";
 
 export interface Urls {
   /** PUBLIC_URL: the portal. */
@@ -47,6 +49,8 @@ export interface ControlPlane {
   configEvents: ConfigEvents;
   sessions: Sessions;
   settings: Settings;
+  /** The built-in issuer (<PUBLIC_URL>/oauth2): plain HTTP handler, clients, keys, DCR. */
+  issuer: Issuer;
   /** Developer portal: templates, emails, applications, IdP adapters and outbox (issue 6). */
   portal: PortalServices;
   health(): Promise<Health>;
@@ -69,6 +73,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
   const configEvents = new ConfigEvents();
   configEvents.observe(await readConfigVersion(db));
   const closers: (() => Promise<void> | void)[] = [];
+  const issuer = await createIssuer({ db, keyring, config: deps.config, urls: deps.urls, log, configEvents });
 
   const cp: ControlPlane = {
     ...deps,
@@ -77,7 +82,16 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     configEvents,
     sessions: new Sessions(db, { masterSecret: deps.secrets.secret, publicUrl: deps.urls.public }),
     settings: new Settings(db),
-    portal: createPortalServices({ db, config: deps.config, log, publicUrl: deps.urls.public }),
+    issuer,
+    portal: createPortalServices({
+      db,
+      config: deps.config,
+      log,
+      keyring,
+      configEvents,
+      urls: deps.urls,
+      builtinClients: () => builtinClientsApi(issuer.clients),
+    }),
     async health() {
       const ok = await ping(db);
       if (!ok) return { status: "unavailable", database: { dialect: database.dialect, ok }, migrations: { applied: 0, pending: 0 } };

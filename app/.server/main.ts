@@ -75,7 +75,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       if (r !== "unchanged") log.info("demo API " + r, { upstream: formatListen(opts.demoUpstream) });
     }
 
-    portal.set(await createPortalHandler(cp));
+    portal.set(await createPortalHandler(cp, { plain: [cp.issuer.handle] }));
     const admin = http.createServer(createAdminHandler(cp));
     const cluster = http.createServer(createClusterHandler(cp));
     servers.push(admin, cluster);
