@@ -274,6 +274,35 @@ describe.each(dbTargets())("admin console on $name", (target) => {
     expect(await acl()).toEqual([]);
   });
 
+  it("adds IdP connections with the initial access token stored encrypted and never shown", async () => {
+    const created = await post(superJar, "/admin/idp-connections", {
+      intent: "create", name: "okta-prod", issuer: "https://example.okta.com/oauth2/default", mode: "dcr", provider: "okta",
+      registration_endpoint: "https://example.okta.com/oauth2/v1/clients", initial_access_token: "iat-secret-value-123", application_claim: "", enabled: "on",
+    });
+    expect(created.status).toBe(200);
+    const row = await cp.cp.db.selectFrom("idp_connections").selectAll().where("name", "=", "okta-prod").executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ mode: "dcr", provider: "okta", application_claim: "application_id" });
+    expect(row.initial_access_token_enc).toBeTruthy();
+    expect(row.initial_access_token_enc).not.toContain("iat-secret-value-123");
+    const page = await (await superJar.fetch(`${cp.portal}/admin/idp-connections?id=${row.id}`)).text();
+    expect(page).toContain("initial access token stored");
+    expect(page).not.toContain("iat-secret-value-123");
+    // edit: the application claim as Keycloak names it; an empty token field keeps the stored one
+    const saved = await post(superJar, `/admin/idp-connections?id=${row.id}`, { intent: "update", id: row.id, name: "okta-prod", application_claim: "azp", registration_endpoint: row.registration_endpoint!, enabled: "on" });
+    expect(saved.status).toBe(200);
+    const after = await cp.cp.db.selectFrom("idp_connections").selectAll().where("id", "=", row.id).executeTakeFirstOrThrow();
+    expect(after.application_claim).toBe("azp");
+    expect(after.initial_access_token_enc).toBe(row.initial_access_token_enc);
+    // dcr without an endpoint, and a duplicate issuer, are refused with the field named
+    const noEndpoint = await post(superJar, "/admin/idp-connections", { intent: "create", name: "x", issuer: "https://x.example.com", mode: "dcr", enabled: "on" });
+    expect(noEndpoint.status).toBe(400);
+    expect(await noEndpoint.text()).toContain("registration_endpoint");
+    const dup = await post(superJar, "/admin/idp-connections", { intent: "create", name: "again", issuer: "https://example.okta.com/oauth2/default", mode: "manual", enabled: "on" });
+    expect(dup.status).toBe(409);
+    const ops = await logIn("ops@example.com", "ops-password-123");
+    expect((await post(ops, "/admin/idp-connections", { intent: "create", name: "y", issuer: "https://y.example.com", mode: "manual" })).status).toBe(403);
+  });
+
   it("edits templates into PORTAL_TEMPLATES_DIR only, inside it", async () => {
     const res = await post(superJar, "/admin/templates", { path: "emails/registration-approved.hbs", content: "Approved: {{service}}" });
     expect(res.status).toBe(200);

@@ -8,8 +8,6 @@ import type { Actor } from "../audit";
 import { readForm, requireAdmin } from "../auth/guards";
 import type { ControlPlane } from "../context";
 import type { Admin, AdminRole } from "../db/schema";
-import { ValidationError } from "../developers";
-import { RegistrationError } from "../registrations";
 import { actorOf } from "./accounts";
 
 export interface AdminAction {
@@ -30,11 +28,24 @@ export function field(form: FormData, name: string): string {
   return typeof v === "string" ? v.trim() : "";
 }
 
-/** Turns a ValidationError into a 400 the page shows; anything else propagates. */
+/**
+ * Turns the services' errors into the status the page shows (400, 404, 409);
+ * anything else propagates. Matched by name, not instanceof: services on `cp`
+ * come from the server's own modules, not the copies Remix bundles.
+ */
 export function validationResponse(err: unknown) {
-  if (err instanceof ValidationError) return json({ ok: false as const, error: err.message, fields: err.fields, message: undefined }, { status: 400 });
-  if (err instanceof RegistrationError) {
-    return json({ ok: false as const, error: err.message, fields: err.field ? { [err.field]: err.message } : {}, message: undefined }, { status: err.status });
+  const e = err as { name?: string; message?: string; fields?: Record<string, string>; field?: string; status?: number };
+  const fail = (status: number, fields: Record<string, string>) =>
+    json({ ok: false as const, error: e.message ?? "invalid input", fields, message: undefined }, { status });
+  switch (e?.name) {
+    case "ValidationError":
+      return fail(400, e.fields ?? {});
+    case "NotFoundError":
+      return fail(404, {});
+    case "ConflictError":
+      return fail(409, e.field ? { [e.field]: e.message ?? "" } : {});
+    case "RegistrationError":
+      return fail(e.status === 404 || e.status === 409 ? e.status : 400, e.field ? { [e.field]: e.message ?? "" } : {});
   }
   throw err;
 }
