@@ -1,0 +1,360 @@
+/**
+ * The proxy's request handler: route, plugins, upstream, response. Bodies are
+ * streamed both ways; errors are JSON `{"message": ...}` with Kong's codes
+ * (404 no route, 502 upstream unreachable, 504 upstream timeout, 503 before the
+ * first config).
+ */
+import type http from "node:http";
+import { pipeline } from "node:stream";
+import { errors as undiciErrors, type Dispatcher } from "undici";
+import type { Logger } from "../../lib/log";
+import type { Consumer, Service } from "../contract/entities";
+import type { HeaderMap, LogInfo, PluginResponse, RequestContext } from "../plugins/types";
+import type { Metrics } from "./metrics";
+import { upstreamPath, type RouteMatch } from "./router";
+import { UNEXPECTED, type ChainEntry, type Runtime } from "./runtime";
+import type { Upstreams } from "./upstream";
+
+/** The portal's session cookie: never sent upstream (cookies ignore ports). */
+export const PORTAL_SESSION_COOKIE = "gatehouse_session";
+
+const HOP_BY_HOP = new Set([
+  "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
+  "proxy-authenticate", "proxy-authorization", "expect", "http2-settings",
+]);
+
+const CONNECT_ERRORS = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"]);
+
+export interface ProxyDeps {
+  log: Logger;
+  metrics: Metrics;
+  upstreams: Upstreams;
+  runtime(): Runtime | null;
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers?: Record<string, string | string[]>): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const data = typeof body === "string" || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+  if (headers) for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  if (!res.hasHeader("content-type")) res.setHeader("content-type", "application/json; charset=utf-8");
+  res.setHeader("content-length", Buffer.byteLength(data));
+  res.writeHead(status);
+  res.end(data);
+}
+
+class Headers_ implements HeaderMap {
+  constructor(readonly h: Record<string, string | string[]>) {}
+  get(name: string): string | undefined {
+    const v = this.h[name.toLowerCase()];
+    return Array.isArray(v) ? v.join(", ") : v;
+  }
+  set(name: string, value: string | string[]): void {
+    this.h[name.toLowerCase()] = value;
+  }
+  remove(name: string): void {
+    delete this.h[name.toLowerCase()];
+  }
+  has(name: string): boolean {
+    return this.h[name.toLowerCase()] !== undefined;
+  }
+}
+
+function stripSessionCookie(cookie: string): string {
+  if (!cookie.includes(PORTAL_SESSION_COOKIE)) return cookie;
+  return cookie
+    .split(";")
+    .filter((p) => {
+      const name = p.split("=", 1)[0].trim();
+      return name !== PORTAL_SESSION_COOKIE && name !== `__Host-${PORTAL_SESSION_COOKIE}` && name !== `__Secure-${PORTAL_SESSION_COOKIE}`;
+    })
+    .map((p) => p.trim())
+    .join("; ");
+}
+
+function upstreamHeaders(req: http.IncomingMessage, match: RouteMatch, service: Service, clientIp: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const connection = req.headers.connection;
+  const listed = connection ? connection.toLowerCase().split(",").map((s) => s.trim()) : null;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    if (HOP_BY_HOP.has(name) || name === "host" || (listed && listed.includes(name))) continue;
+    const value = raw[i + 1];
+    const prev = out[name];
+    if (prev === undefined) out[name] = value;
+    else if (name === "cookie") out[name] = `${prev}; ${value}`;
+    else if (Array.isArray(prev)) prev.push(value);
+    else out[name] = [prev, value];
+  }
+  const cookie = out.cookie;
+  if (typeof cookie === "string") {
+    const stripped = stripSessionCookie(cookie);
+    if (stripped) out.cookie = stripped;
+    else delete out.cookie;
+  }
+  const hostHeader = req.headers.host ?? "";
+  if (match.route.preserve_host && hostHeader) out.host = hostHeader;
+  else {
+    const defaultPort = service.protocol === "https" ? 443 : 80;
+    out.host = service.port === defaultPort ? service.host : `${service.host}:${service.port}`;
+  }
+  const xff = req.headers["x-forwarded-for"];
+  out["x-forwarded-for"] = xff ? `${Array.isArray(xff) ? xff.join(", ") : xff}, ${clientIp}` : clientIp;
+  out["x-forwarded-proto"] = (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http";
+  out["x-forwarded-host"] = hostHeader.replace(/:\d+$/, "");
+  out["x-forwarded-port"] = String(req.socket.localPort ?? "");
+  if (match.route.strip_path && match.matched && match.matched !== "/") out["x-forwarded-prefix"] = match.matched;
+  else delete out["x-forwarded-prefix"];
+  out["x-real-ip"] = clientIp;
+  return out;
+}
+
+function responseHeaders(h: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
+  const connection = h.connection;
+  const listed = typeof connection === "string" ? connection.toLowerCase().split(",").map((s) => s.trim()) : null;
+  for (const name of Object.keys(h)) {
+    if (HOP_BY_HOP.has(name) || (listed && listed.includes(name))) delete h[name];
+  }
+  return h;
+}
+
+function hasBody(req: http.IncomingMessage): boolean {
+  const cl = req.headers["content-length"];
+  return req.headers["transfer-encoding"] !== undefined || (cl !== undefined && cl !== "0");
+}
+
+class Ctx implements RequestContext {
+  consumer: Consumer | null = null;
+  credentialIdentifier: string | null = null;
+  authenticated_groups: string[] | null = null;
+  anonymous = false;
+  shared: Record<string, unknown> = {};
+  responseHeaders: Record<string, string | string[]> = {};
+  readonly upstreamHeaders: Headers_;
+  bufferedBody: Buffer | undefined;
+  #query: URLSearchParams | undefined;
+
+  constructor(
+    readonly req: http.IncomingMessage,
+    readonly path: string,
+    readonly rawQuery: string,
+    readonly match: RouteMatch,
+    readonly view: Runtime["view"],
+    readonly clientIp: string,
+    upstream: Record<string, string | string[]>,
+  ) {
+    this.upstreamHeaders = new Headers_(upstream);
+  }
+  get method() {
+    return this.req.method ?? "GET";
+  }
+  get headers() {
+    return this.req.headers;
+  }
+  get route() {
+    return this.match.route;
+  }
+  get service() {
+    return this.match.service;
+  }
+  get query(): URLSearchParams {
+    return (this.#query ??= new URLSearchParams(this.rawQuery));
+  }
+  setConsumer(consumer: Consumer | null, credentialIdentifier?: string | null, opts?: { anonymous?: boolean }): void {
+    this.consumer = consumer;
+    this.credentialIdentifier = credentialIdentifier ?? null;
+    this.anonymous = !!opts?.anonymous;
+    const h = this.upstreamHeaders;
+    for (const n of ["x-consumer-id", "x-consumer-username", "x-consumer-custom-id", "x-credential-identifier", "x-anonymous-consumer"]) h.remove(n);
+    if (consumer) {
+      h.set("x-consumer-id", consumer.id);
+      if (consumer.username !== null) h.set("x-consumer-username", consumer.username);
+      if (consumer.custom_id !== null) h.set("x-consumer-custom-id", consumer.custom_id);
+    }
+    if (this.credentialIdentifier) h.set("x-credential-identifier", this.credentialIdentifier);
+    if (this.anonymous) h.set("x-anonymous-consumer", "true");
+  }
+  async readBody(limit = 1024 * 1024): Promise<Buffer | undefined> {
+    if (this.bufferedBody) return this.bufferedBody.length <= limit ? this.bufferedBody : undefined;
+    if (!hasBody(this.req)) return (this.bufferedBody = Buffer.alloc(0));
+    const declared = Number(this.req.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > limit) return undefined;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of this.req as AsyncIterable<Buffer>) {
+      size += c.length;
+      chunks.push(c);
+    }
+    this.bufferedBody = Buffer.concat(chunks, size);
+    return size <= limit ? this.bufferedBody : undefined;
+  }
+}
+
+function pick(entry: ChainEntry, consumer: Consumer | null) {
+  for (const c of entry.candidates) if (c.consumer === null || (consumer && c.consumer === consumer.id)) return c;
+  return undefined;
+}
+
+function clientIpOf(req: http.IncomingMessage): string {
+  const a = req.socket.remoteAddress ?? "";
+  return a.startsWith("::ffff:") ? a.slice(7) : a;
+}
+
+export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  const { log, metrics, upstreams } = deps;
+
+  function sendPluginResponse(res: http.ServerResponse, r: PluginResponse, extra: Record<string, string | string[]>): void {
+    const headers = { ...extra, ...(r.headers ?? {}) };
+    if (r.body === undefined) {
+      for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+      res.writeHead(r.status);
+      res.end();
+      return;
+    }
+    sendJson(res, r.status, r.body, headers);
+  }
+
+  return function handle(req, res) {
+    const start = performance.now();
+    const runtime = deps.runtime();
+    if (!runtime) return sendJson(res, 503, { message: "no configuration loaded yet" });
+    const url = req.url ?? "/";
+    let path: string;
+    let rawQuery = "";
+    if (url.charCodeAt(0) === 47 /* / */) {
+      const q = url.indexOf("?");
+      path = q === -1 ? url : url.slice(0, q);
+      rawQuery = q === -1 ? "" : url.slice(q + 1);
+    } else if (/^https?:\/\//i.test(url)) {
+      try {
+        const u = new URL(url);
+        path = u.pathname;
+        rawQuery = u.search.slice(1);
+      } catch {
+        return sendJson(res, 400, { message: "Bad request: invalid request target" });
+      }
+    } else {
+      return sendJson(res, 400, { message: "Bad request: invalid request target" });
+    }
+    const method = req.method ?? "GET";
+    const match = runtime.router.match(method, req.headers.host, path, req.headers);
+    if (!match) return sendJson(res, 404, { message: "no Route matched with those values" });
+    const service = match.service;
+    const serviceLabel = service?.name ?? service?.id ?? "";
+    const routeLabel = match.route.name ?? match.route.id;
+    let upstreamMs: number | null = null;
+    const clientIp = clientIpOf(req);
+    const chain = runtime.chain(match.route, service);
+    let ctx: Ctx | null = null;
+    const ran: { name: string; instance: ChainEntry["candidates"][number]["instance"] }[] = [];
+
+    res.once("close", () => {
+      const latency = performance.now() - start;
+      metrics.record(serviceLabel, routeLabel, res.statusCode, latency, upstreamMs);
+      if (ctx && ran.length) {
+        const info: LogInfo = { status: res.statusCode, latency_ms: latency, upstream_latency_ms: upstreamMs };
+        for (const { name, instance } of ran) {
+          if (!instance.log) continue;
+          try {
+            const p = instance.log(ctx, info);
+            if (p && typeof (p as Promise<void>).catch === "function") (p as Promise<void>).catch((err) => log.error("plugin log phase failed", { plugin: name, err }));
+          } catch (err) {
+            log.error("plugin log phase failed", { plugin: name, err });
+          }
+        }
+      }
+    });
+
+    const headersUp = service ? upstreamHeaders(req, match, service, clientIp) : {};
+    const proceed = async (): Promise<void> => {
+      if (chain.length) {
+        ctx = new Ctx(req, path, rawQuery, match, runtime.view, clientIp, headersUp);
+        for (const entry of chain) {
+          const cand = pick(entry, ctx.consumer);
+          if (!cand) continue;
+          ran.push({ name: entry.name, instance: cand.instance });
+          if (!cand.instance.access) continue;
+          const r = await cand.instance.access(ctx);
+          if (r) return sendPluginResponse(res, r, ctx.responseHeaders);
+        }
+      }
+      if (!service) return sendJson(res, 503, { message: "no Service found with those values" });
+      await forward(req, res, match, service, rawQuery, headersUp, ctx, ran, (ms) => (upstreamMs = ms));
+    };
+    proceed().catch((err) => {
+      log.error("request failed", { err, route: match.route.id });
+      sendJson(res, 500, UNEXPECTED);
+    });
+  };
+
+  async function forward(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    match: RouteMatch,
+    service: Service,
+    rawQuery: string,
+    headers: Record<string, string | string[]>,
+    ctx: Ctx | null,
+    ran: { name: string; instance: ChainEntry["candidates"][number]["instance"] }[],
+    setUpstreamMs: (ms: number) => void,
+  ): Promise<void> {
+    const pathUp = upstreamPath(service.path, match.strippedPath, match.route.strip_path && match.matched !== "");
+    const target = rawQuery ? `${pathUp}?${rawQuery}` : pathUp;
+    const pool = upstreams.pool(service);
+    const buffered = ctx?.bufferedBody;
+    const body = buffered ?? (hasBody(req) ? req : null);
+    const t0 = performance.now();
+    let attempt = 0;
+    let up: Dispatcher.ResponseData;
+    for (;;) {
+      try {
+        up = await pool.request({
+          path: target,
+          method: req.method as Dispatcher.HttpMethod,
+          headers,
+          body,
+          headersTimeout: service.read_timeout,
+          bodyTimeout: service.read_timeout,
+        });
+        break;
+      } catch (err) {
+        const code = (err as { code?: string }).code ?? "";
+        const retryable = CONNECT_ERRORS.has(code) && attempt < service.retries && (body !== req || !req.readableDidRead);
+        if (retryable) {
+          attempt++;
+          continue;
+        }
+        setUpstreamMs(performance.now() - t0);
+        if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT" || err instanceof undiciErrors.HeadersTimeoutError) {
+          log.warn("upstream timed out", { service: service.name ?? service.id, code });
+          return sendJson(res, 504, { message: "The upstream server is timing out" });
+        }
+        if (code === "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH" || code === "ECONNABORTED" || req.errored || req.destroyed && !req.complete) {
+          // the client went away or sent less than it announced
+          return sendJson(res, 400, { message: "Bad request: the request body ended early" });
+        }
+        log.warn("upstream unreachable", { service: service.name ?? service.id, code, attempts: attempt + 1 });
+        return sendJson(res, 502, { message: "An invalid response was received from the upstream server" });
+      }
+    }
+    setUpstreamMs(performance.now() - t0);
+    const outHeaders = responseHeaders(up.headers as Record<string, string | string[] | undefined>);
+    if (ctx) {
+      for (const [k, v] of Object.entries(ctx.responseHeaders)) outHeaders[k.toLowerCase()] = v;
+      const info = { status: up.statusCode, headers: outHeaders };
+      for (const { instance } of ran) if (instance.header_filter) await instance.header_filter(ctx, info);
+    }
+    for (const [k, v] of Object.entries(outHeaders)) if (v !== undefined) res.setHeader(k, v);
+    res.writeHead(up.statusCode);
+    pipeline(up.body, res, (err) => {
+      if (err && !res.writableFinished) {
+        const code = (err as { code?: string }).code;
+        if (code !== "ERR_STREAM_PREMATURE_CLOSE") log.warn("upstream response ended with an error", { code, service: service.name ?? service.id });
+        res.destroy();
+      }
+    });
+  }
+}
