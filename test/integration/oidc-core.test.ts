@@ -188,5 +188,9 @@ describe("openid-connect protocol core", () => {
     const wrong = tc.cachedGrant(endpoint, { grant_type: "client_credentials", scope: "read" }, basic("svc", "wrong-secret"), "wrong-secret");
     await expect(wrong).rejects.toMatchObject({ error: "invalid_client", rejected: true });
     expect(tc.requests).toBe(3);
+    // the refusal is remembered briefly for the same wrong secret only
+    await expect(tc.cachedGrant(endpoint, { grant_type: "client_credentials", scope: "read" }, basic("svc", "wrong-secret"), "wrong-secret")).rejects.toMatchObject({ error: "invalid_client" });
+    expect(tc.requests).toBe(3);
+    expect((await tc.cachedGrant(endpoint, { grant_type: "client_credentials", scope: "read" }, basic(), SECRET)).access_token).toBe(first[0].access_token);
   });
 });

@@ -26,6 +26,8 @@ export interface TestIdpOptions {
   /** Extra access-token claims (default: application_id = client_id). */
   extraTokenClaims?: (clientId: string, accountId: string | undefined, scope: string | undefined) => Record<string, unknown>;
   accessTokenTtl?: number;
+  /** Enables the resource owner password grant (RFC 6749 4.3) for these username -> password pairs (clients must list grant type "password"). */
+  passwords?: Record<string, string>;
   /** Claims of the dev-login accounts (beyond sub). */
   accountClaims?: (accountId: string) => Record<string, unknown>;
 }
@@ -121,6 +123,33 @@ export async function startTestIdp(opts: TestIdpOptions = {}): Promise<TestIdp> 
       };
     },
   });
+  if (opts.passwords) {
+    // oidc-provider has no password grant (OAuth 2.1 drops it); this one issues the same access tokens its other grants do.
+    const users = opts.passwords;
+    const rsScopes = scopes.filter((s) => !["openid", "offline_access"].includes(s));
+    provider.registerGrantType(
+      "password",
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async (ctx: any) => {
+        const { username, password, scope } = ctx.oidc.params as Record<string, string | undefined>;
+        if (!username || !Object.hasOwn(users, username) || users[username] !== password) {
+          ctx.status = 400;
+          ctx.body = { error: "invalid_grant", error_description: "wrong username or password" };
+          return;
+        }
+        const granted = (scope ?? "").split(" ").filter((s) => rsScopes.includes(s)).join(" ");
+        const grant = new provider.Grant({ accountId: username, clientId: ctx.oidc.client.clientId });
+        if (granted) grant.addResourceScope(audience, granted);
+        const grantId = await grant.save();
+        const at = new provider.AccessToken({ accountId: username, client: ctx.oidc.client, grantId, gty: "password", scope: granted || undefined });
+        const ttl = opts.accessTokenTtl ?? 300;
+        at.resourceServer = { identifier: () => audience, audience, scope: rsScopes.join(" "), accessTokenFormat: opts.accessTokenFormat ?? "jwt", accessTokenTTL: ttl, jwt: { sign: { alg: "ES256" } } };
+        const value = await at.save();
+        ctx.body = { access_token: value, token_type: "Bearer", expires_in: ttl, scope: granted || undefined };
+      },
+      ["username", "password", "scope"],
+    );
+  }
   // Silence its "you SHOULD change" notices and unhandled server_error logging in tests.
   provider.on("server_error", () => {});
   handler = provider.callback();

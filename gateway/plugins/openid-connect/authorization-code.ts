@@ -57,6 +57,8 @@ export function startAuthorization(o: {
   p.set("nonce", pending.nonce);
   p.set("code_challenge", createHash("sha256").update(pending.verifier).digest("base64url"));
   p.set("code_challenge_method", "S256");
+  // OIDC Core 11: offline_access is only honoured together with prompt=consent
+  if (pending.scope.split(" ").includes("offline_access")) p.set("prompt", "consent");
   for (const [k, v] of Object.entries(o.extraParams ?? {})) p.set(k, v);
   return { location: url.toString(), pending };
 }
@@ -80,21 +82,21 @@ export async function completeAuthorization(o: {
   const state = o.query.get("state");
   const { pending } = o;
   if (!pending || typeof pending.state !== "string") {
-    throw new OidcError(401, "invalid_request", "the authorization response has no pending request in this browser (cookies blocked, or it expired): start again");
+    throw new OidcError(400, "invalid_request", "the authorization response has no pending request in this browser (cookies blocked, or it expired): start again");
   }
-  if (!state || !safeEqual(state, pending.state)) throw new OidcError(401, "invalid_request", "the authorization response's state does not match this browser's request (RFC 6749 10.12)");
-  if (o.now > pending.iat + PENDING_TTL) throw new OidcError(401, "invalid_request", "the authorization request expired: start again");
+  if (!state || !safeEqual(state, pending.state)) throw new OidcError(400, "invalid_request", "the authorization response's state does not match this browser's request (RFC 6749 10.12)");
+  if (o.now > pending.iat + PENDING_TTL) throw new OidcError(400, "invalid_request", "the authorization request expired: start again");
   const err = o.query.get("error");
-  if (err) throw new OidcError(401, "invalid_request", `the IdP refused the authorization: ${err}${o.query.get("error_description") ? `: ${o.query.get("error_description")}` : ""}`.slice(0, 300));
+  if (err) throw new OidcError(400, "invalid_request", `the IdP refused the authorization: ${err}${o.query.get("error_description") ? `: ${o.query.get("error_description")}` : ""}`.slice(0, 300));
   const code = o.query.get("code");
-  if (!code) throw new OidcError(401, "invalid_request", "the authorization response has no code");
+  if (!code) throw new OidcError(400, "invalid_request", "the authorization response has no code");
   const meta = await o.issuer.metadata();
   if (!meta.token_endpoint) throw new Error(`issuer ${meta.issuer} has no token_endpoint`);
   let tokens: TokenResponse;
   try {
     tokens = await o.tokenClient.request(meta.token_endpoint, { grant_type: "authorization_code", code, redirect_uri: pending.redirect_uri, code_verifier: pending.verifier }, o.auth);
   } catch (e) {
-    if (e instanceof TokenEndpointError) throw new OidcError(401, "invalid_request", `the IdP refused the authorization code: ${e.error}`);
+    if (e instanceof TokenEndpointError) throw new OidcError(400, "invalid_request", `the IdP refused the authorization code: ${e.error}`);
     throw e;
   }
   let idClaims: Record<string, unknown> | undefined;

@@ -269,7 +269,10 @@ class OpenIdConnect implements PluginInstance {
       if (e instanceof OidcError) {
         const anon = e.status === 401 ? this.anonymous(ctx) : undefined;
         if (anon) return;
-        return errorResponse(e);
+        const res = errorResponse(e);
+        const cookies = this.takeSetCookies(ctx);
+        if (cookies.length) res.headers!["set-cookie"] = cookies;
+        return res;
       }
       this.env.log.warn("openid-connect: request failed", { plugin: this.plugin.id, error: (e as Error).message });
       return errorResponse(unauthorized(`authentication could not complete: ${(e as Error).message}`.slice(0, 300)));
@@ -573,6 +576,13 @@ class OpenIdConnect implements PluginInstance {
     return this.authorized(ctx, auth);
   }
 
+  /** Set-Cookie values queued on the context (a dropped session), moved into a response the plugin gives itself. */
+  private takeSetCookies(ctx: RequestContext): string[] {
+    const v = ctx.responseHeaders["set-cookie"];
+    delete ctx.responseHeaders["set-cookie"];
+    return v === undefined ? [] : Array.isArray(v) ? v : [v];
+  }
+
   private async refresh(refreshToken: string): Promise<TokenResponse> {
     const meta = await this.main.metadata();
     const endpoint = this.c.token_endpoint || meta.token_endpoint;
@@ -600,7 +610,7 @@ class OpenIdConnect implements PluginInstance {
       now,
     });
     const ttl = c.authorization_rolling_timeout || PENDING_TTL;
-    const setCookie = writeSealed(cookies, this.authCodec.cookieName, this.authCodec.seal(pending), this.cookieOptions("/", ttl));
+    const setCookie = [...this.takeSetCookies(ctx), ...writeSealed(cookies, this.authCodec.cookieName, this.authCodec.seal(pending), this.cookieOptions("/", ttl))];
     return { status: 302, headers: { location, "set-cookie": setCookie, "cache-control": "no-store" }, body: "" };
   }
 

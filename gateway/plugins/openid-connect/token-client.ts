@@ -5,6 +5,8 @@
  * client_credentials and password responses are cached until they expire,
  * keyed by (token endpoint, client_id, a hash of the secret, scope) so that a
  * wrong secret never finds a token a right one got; one request in flight per key.
+ * A refusal is remembered for a few seconds under the same key (so it only ever
+ * answers the same wrong credentials).
  */
 import { applyClientAuth, type ClientAuth } from "./client-auth";
 import { BoundedMap, fetchJson, sha256b64u } from "./util";
@@ -36,7 +38,9 @@ export class TokenEndpointError extends Error {
 }
 
 interface Cached {
-  response: TokenResponse;
+  response?: TokenResponse;
+  /** A refusal (4xx), remembered briefly: the same wrong credentials do not hammer the IdP. */
+  error?: TokenEndpointError;
   expiresAt: number;
 }
 
@@ -48,6 +52,8 @@ export interface TokenClientOptions {
   skewSeconds?: number;
   /** Lifetime assumed when the IdP sends no expires_in (default 300 s). */
   defaultTtlSeconds?: number;
+  /** How long a refusal for the same credentials is remembered (default 5 s). */
+  negativeTtlMs?: number;
 }
 
 export class TokenClient {
@@ -90,7 +96,10 @@ export class TokenClient {
     if (!useCache) return this.request(endpoint, params, auth);
     const key = TokenClient.cacheKey(endpoint, auth.client_id, secretForKey, params);
     const hit = this.cache.get(key);
-    if (hit && hit.expiresAt > this.now()) return hit.response;
+    if (hit && hit.expiresAt > this.now()) {
+      if (hit.error) throw hit.error;
+      return hit.response!;
+    }
     if (hit) this.cache.delete(key);
     let p = this.inflight.get(key);
     if (!p) {
@@ -100,6 +109,10 @@ export class TokenClient {
           const skew = Math.min(this.opts.skewSeconds ?? 10, ttl / 2);
           this.cache.set(key, { response, expiresAt: this.now() + (ttl - skew) * 1000 });
           return response;
+        })
+        .catch((e: unknown) => {
+          if (e instanceof TokenEndpointError && e.rejected) this.cache.set(key, { error: e, expiresAt: this.now() + (this.opts.negativeTtlMs ?? 5_000) });
+          throw e;
         })
         .finally(() => this.inflight.delete(key));
       this.inflight.set(key, p);
