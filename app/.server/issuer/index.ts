@@ -198,16 +198,13 @@ export class Issuer {
           if (method !== "GET" && method !== "POST") return this.#methodNotAllowed(res, "GET, POST");
           await this.#userinfo(req, res);
           return true;
-        case "/oauth2/authorize":
-        case "/oauth2/logout":
-          return false; // Remix routes
       }
       if (pathname === "/oauth2/register" || pathname.startsWith("/oauth2/register/")) {
         await this.#registration.handle(req, res, pathname.slice("/oauth2/register".length));
         return true;
       }
-      sendJson(res, 404, { error: "not_found", error_description: `no issuer endpoint at ${pathname}; see ${this.deps.urls.issuer}/.well-known/openid-configuration` });
-      return true;
+      // Anything else under /oauth2 (the Remix pages and their .data requests) is Remix's.
+      return false;
     } catch (err) {
       if (err instanceof OAuthHttpError) {
         sendJson(res, err.status, err.body(), { "cache-control": "no-store", pragma: "no-cache", ...err.headers });
