@@ -163,6 +163,12 @@ class Ctx implements RequestContext {
   get query(): URLSearchParams {
     return (this.#query ??= new URLSearchParams(this.rawQuery));
   }
+  /** The query string going upstream: the received one, unless a plugin changed ctx.query (hide_credentials). */
+  upstreamQuery(): string {
+    if (!this.#query) return this.rawQuery;
+    const s = this.#query.toString();
+    return s === new URLSearchParams(this.rawQuery).toString() ? this.rawQuery : s;
+  }
   setConsumer(consumer: Consumer | null, credentialIdentifier?: string | null, opts?: { anonymous?: boolean }): void {
     this.consumer = consumer;
     this.credentialIdentifier = credentialIdentifier ?? null;
@@ -302,7 +308,8 @@ export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage,
     setUpstreamMs: (ms: number) => void,
   ): Promise<void> {
     const pathUp = upstreamPath(service.path, match.strippedPath, match.route.strip_path && match.matched !== "");
-    const target = rawQuery ? `${pathUp}?${rawQuery}` : pathUp;
+    const query = ctx ? ctx.upstreamQuery() : rawQuery;
+    const target = query ? `${pathUp}?${query}` : pathUp;
     const pool = upstreams.pool(service);
     const buffered = ctx?.bufferedBody;
     const body = buffered ?? (hasBody(req) ? req : null);

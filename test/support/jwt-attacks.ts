@@ -80,7 +80,7 @@ export async function buildAttackCorpus(idp: TestIdp, valid: string): Promise<At
     { name: "alg RS256 on the ES256 key's kid", token: `${json({ alg: "RS256", kid: "es-1", typ: "at+jwt" })}.${vp}.${vs}` },
     { name: "ES256 signature presented as PS256", token: `${json({ alg: "PS256", kid: "rs-1", typ: "at+jwt" })}.${vp}.${vs}` },
     { name: "JWE-shaped (five parts)", token: `${json({ alg: "dir", enc: "A256GCM" })}..${b64u("iv")}.${b64u("ct")}.${b64u("tag")}` },
-    { name: "a 1 MB token", token: `${vh}.${"A".repeat(1024 * 1024)}.${vs}` },
+    { name: "a 1 MB token", token: `${vh}.${"A".repeat(1000 * 1000)}.${vs}` },
     { name: "random garbage", token: "this-is-not-a-token" },
   ];
   return cases;

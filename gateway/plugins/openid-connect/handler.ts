@@ -15,6 +15,8 @@
  */
 import type { Consumer, Plugin } from "../../contract/entities";
 import { pluginPriority } from "../../contract/plugins";
+import { OPENID_CONNECT_FIELDS } from "../../contract/plugins/openid-connect";
+import { validateRecord } from "../../contract/schema";
 import type { PluginEnv, PluginHandler, PluginInstance, PluginResponse, RequestContext } from "../types";
 import { checkRequired } from "./authorize";
 import { completeAuthorization, PENDING_TTL, startAuthorization, type PendingAuthorization } from "./authorization-code";
@@ -220,7 +222,9 @@ class OpenIdConnect implements PluginInstance {
     private readonly env: PluginEnv,
     private readonly rt: OidcRuntime,
   ) {
-    const c = (this.c = plugin.config as unknown as OidcConfig);
+    // The control plane fills Kong's defaults; a hand-written snapshot may not have: fill them here too.
+    const filled = validateRecord(OPENID_CONNECT_FIELDS, plugin.config);
+    const c = (this.c = (filled.ok ? filled.value : plugin.config) as unknown as OidcConfig);
     this.methods = new Set(c.auth_methods ?? ["bearer", "introspection", "client_credentials", "authorization_code", "session", "refresh_token"]);
     const builtin = env.view.builtinIssuer;
     this.builtin = builtin?.issuer;
@@ -500,7 +504,8 @@ class OpenIdConnect implements PluginInstance {
       throw invalidToken(`the IdP's token endpoint is unavailable: ${e.description}`.slice(0, 300));
     }
     const token = response.access_token;
-    if (looksLikeJwt(token) && m.has("bearer") !== false) {
+    // The token came from the IdP's own token endpoint: a JWT is still verified (and its claims cached) whether or not bearer is listed.
+    if (looksLikeJwt(token)) {
       try {
         return await this.verifyJwtCached(token);
       } catch (e) {
