@@ -268,6 +268,13 @@ export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage,
     });
 
     const headersUp = service ? upstreamHeaders(req, match, service, clientIp) : {};
+    if (!chain.length && service) {
+      forward(req, res, match, service, rawQuery, headersUp, null, ran, (ms) => (upstreamMs = ms)).catch((err) => {
+        log.error("request failed", { err, route: match.route.id });
+        sendJson(res, 500, UNEXPECTED);
+      });
+      return;
+    }
     const proceed = async (): Promise<void> => {
       if (chain.length) {
         ctx = new Ctx(req, path, rawQuery, match, runtime.view, clientIp, headersUp);
@@ -325,7 +332,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage,
         let pending: Buffer[] | null = null;
         let ended = false;
         const writeHead = (status: number, out: Record<string, string | string[] | undefined>) => {
-          for (const k in out) if (out[k] === undefined) delete out[k];
+          if (ctx) for (const k in out) if (out[k] === undefined) delete out[k];
           res.writeHead(status, out as http.OutgoingHttpHeaders);
           headWritten = true;
         };
@@ -344,7 +351,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage,
             onResponseStart(c, status, upHeaders) {
               started = true;
               setUpstreamMs(performance.now() - t0);
-              const out = responseHeaders({ ...(upHeaders as Record<string, string | string[] | undefined>) });
+              const out = responseHeaders(upHeaders as Record<string, string | string[] | undefined>);
               if (!ctx) return writeHead(status, out);
               for (const k in ctx.responseHeaders) out[k.toLowerCase()] = ctx.responseHeaders[k];
               if (!filters.length) return writeHead(status, out);
