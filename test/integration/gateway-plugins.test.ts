@@ -129,9 +129,10 @@ describe("precedence and priority", () => {
     // (not alice-on-r1); tag-b's consumer instance for alice applies on every route
     expect((await call("/r1", { "x-user": "alice" })).body.headers["x-trace"]).toBe("route-r1,alice-consumer");
     // tag-b (10) runs after test-auth: Kong's order route+consumer > route+service > consumer > route
-    expect((await call("/r4")).body.headers["x-trace"]).toBe("r4-route");
-    expect((await call("/r4", { "x-user": "alice" })).body.headers["x-trace"]).toBe("alice-consumer");
-    expect((await call("/r4", { "x-user": "bob" })).body.headers["x-trace"]).toBe("bob-on-r4");
+    // (tag-a's service instance comes first on every route of the service)
+    expect((await call("/r4")).body.headers["x-trace"]).toBe("service,r4-route");
+    expect((await call("/r4", { "x-user": "alice" })).body.headers["x-trace"]).toBe("service,alice-consumer");
+    expect((await call("/r4", { "x-user": "bob" })).body.headers["x-trace"]).toBe("service,bob-on-r4");
     expect((await call("/r3", { "x-user": "alice" })).body.headers["x-trace"]).toBe("service,alice-consumer");
   });
 
