@@ -427,7 +427,6 @@ export class Issuer {
           active: true,
           token_type: "Bearer",
           ...c,
-          username: undefined,
         },
         this.#noStore,
       );
