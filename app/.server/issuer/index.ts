@@ -51,6 +51,15 @@ export interface IssuerDeps {
 export const MAX_FORM_BYTES = 16 * 1024;
 export const MAX_JSON_BYTES = 64 * 1024;
 
+const CORS_PATHS = new Set([
+  "/oauth2/.well-known/openid-configuration",
+  "/.well-known/oauth-authorization-server/oauth2",
+  "/oauth2/jwks",
+  "/oauth2/token",
+  "/oauth2/userinfo",
+  "/oauth2/revoke",
+]);
+
 const GRANTS = ["authorization_code", "client_credentials", "refresh_token", "password"];
 
 export interface VerifiedAccessToken {
@@ -116,9 +125,31 @@ export class Issuer {
     return { db: this.deps.db, keys: this.keys, settings: this.settings, log: this.deps.log };
   }
 
-  /** Creates the signing keys on first boot and reads the application claim's name. */
+  /**
+   * Creates the signing keys on first boot and reads the application claim's name.
+   * The built-in IdP connection's application_claim names it; ISSUER_APPLICATION_CLAIM,
+   * when set to another name than the default, is written into that row on start
+   * (with a config version bump: the gateway reads the name from the row).
+   */
   async start(): Promise<void> {
     await this.keys.ensure();
+    const wanted = this.deps.config.issuer.applicationClaim;
+    if (wanted !== "application_id") {
+      const row = await this.deps.db.selectFrom("idp_connections").select(["id", "application_claim"]).where("mode", "=", "builtin").executeTakeFirst();
+      if (row && row.application_claim !== wanted) {
+        const version = await this.deps.db.transaction().execute(async (trx) => {
+          await trx.updateTable("idp_connections").set({ application_claim: wanted, updated_at: new Date() }).where("id", "=", row.id).execute();
+          return bumpConfigVersion(trx);
+        });
+        this.deps.configEvents.observe(version);
+        this.deps.log.info("built-in issuer: application claim set from ISSUER_APPLICATION_CLAIM", { claim: wanted, was: row.application_claim });
+      }
+    }
+    await this.#refreshClaimName(true);
+  }
+
+  /** Re-reads settings kept in the database now (the application claim's name); otherwise every 30 s. */
+  async reloadSettings(): Promise<void> {
     await this.#refreshClaimName(true);
   }
 
@@ -176,14 +207,28 @@ export class Issuer {
     const pathname = q < 0 ? raw : raw.slice(0, q);
     if (!pathname.startsWith("/oauth2/") && pathname !== "/.well-known/oauth-authorization-server/oauth2") return false;
     const method = req.method ?? "GET";
+    // Browser-based (public) clients call these cross-origin; no cookies are involved, so any origin may read.
+    if (CORS_PATHS.has(pathname)) {
+      res.setHeader("access-control-allow-origin", "*");
+      if (method === "OPTIONS") {
+        req.resume();
+        res.writeHead(204, {
+          "access-control-allow-methods": "GET, POST",
+          "access-control-allow-headers": "authorization, content-type, dpop",
+          "access-control-max-age": "600",
+        });
+        res.end();
+        return true;
+      }
+    }
     try {
       switch (pathname) {
         case "/oauth2/.well-known/openid-configuration":
         case "/.well-known/oauth-authorization-server/oauth2":
-          return this.#get(req, res, () => sendJson(res, 200, this.metadata(), { "cache-control": "public, max-age=300", "access-control-allow-origin": "*" }));
+          return this.#get(req, res, () => sendJson(res, 200, this.metadata(), { "cache-control": "public, max-age=300" }));
         case "/oauth2/jwks":
           return this.#get(req, res, async () =>
-            sendJson(res, 200, await this.keys.jwks(), { "cache-control": "public, max-age=60", "access-control-allow-origin": "*", "content-type": "application/jwk-set+json" }),
+            sendJson(res, 200, await this.keys.jwks(), { "cache-control": "public, max-age=60", "content-type": "application/jwk-set+json" }),
           );
         case "/oauth2/token":
           await this.#post(req, res, () => this.#token(req, res));
@@ -382,7 +427,6 @@ export class Issuer {
           active: true,
           token_type: "Bearer",
           ...c,
-          username: undefined,
         },
         this.#noStore,
       );
