@@ -1,0 +1,11 @@
+/**
+ * Admin API routes other modules add (/idp-connections, /developers,
+ * /applications, /services/{id}/application_instances, ...). Each is
+ * `(cp, req) => Promise<AdminResponse | undefined>`; undefined means "not mine".
+ * They run before the built-in Kong routes. Append one line each.
+ */
+import type { AdminRoute } from "./http";
+
+export type { AdminRequest, AdminResponse, AdminRoute } from "./http";
+
+export const EXTRA_ROUTES: AdminRoute[] = [];
