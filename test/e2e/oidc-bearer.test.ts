@@ -5,7 +5,10 @@
  * introspection, and the built-in issuer's rules (keys from the snapshot,
  * typ at+jwt, revoked jti).
  */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import type { Consumer, Plugin, Route, Service } from "../../gateway/contract/entities";
 import { buildAttackCorpus, goodClaims } from "../support/jwt-attacks";
 import { startTestIdp, type TestIdp } from "../support/oidc-provider";
@@ -33,6 +36,8 @@ let gw: TestGateway;
 let token: string;
 let opaqueToken: string;
 const consumers: Record<string, Consumer> = {};
+let jwksServer: http.Server;
+let extraKey: CryptoKey;
 
 async function call(path: string, init: RequestInit & { bearer?: string } = {}) {
   const headers = new Headers(init.headers);
@@ -70,9 +75,18 @@ beforeAll(async () => {
   token = await clientCredentialsToken(idp.issuer);
   opaqueToken = await clientCredentialsToken(opaque.issuer);
 
+  // a JWKS published outside the IdP's discovery document (extra_jwks_uris)
+  const kp = await generateKeyPair("ES256", { extractable: true });
+  extraKey = kp.privateKey;
+  const extraJwks = JSON.stringify({ keys: [{ ...(await exportJWK(kp.publicKey)), kid: "extra-1", alg: "ES256", use: "sig" }] });
+  jwksServer = http.createServer((_req, res) => res.end(extraJwks));
+  await new Promise<void>((r) => jwksServer.listen(0, "127.0.0.1", r));
+  const extraUri = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks.json`;
+
   const svc: Service = testService({ name: "echo", host: upstream.host, port: upstream.port });
   consumers.svc = testConsumer({ username: "svc-user", custom_id: "svc" });
   consumers.anon = testConsumer({ username: "anonymous" });
+  consumers.bob = testConsumer({ username: "bob" });
   const routes: Route[] = [];
   const plugins: Plugin[] = [];
   const add = (path: string, config: Record<string, unknown>) => {
@@ -95,6 +109,9 @@ beforeAll(async () => {
   add("/hidden", { auth_methods: ["bearer"], hide_credentials: true, upstream_access_token_header: "" });
   add("/introspect", { issuer: opaque.issuer, auth_methods: ["introspection"], client_id: ["svc"], client_secret: [SECRET], credential_claim: ["client_id"] });
   add("/builtin", { issuer: BUILTIN, auth_methods: ["bearer"] });
+  add("/extra", { auth_methods: ["bearer"], extra_jwks_uris: [extraUri] });
+  add("/byname", { auth_methods: ["bearer"], consumer_claim: ["sub"], consumer_by: ["id", "username"] });
+  add("/optional", { auth_methods: ["bearer"], consumer_claim: ["sub"], consumer_by: ["username"], consumer_optional: true });
   add("/both", { issuer: BUILTIN, issuers_allowed: [idp.issuer], auth_methods: ["bearer"] });
 
   gw = await startTestGateway({
@@ -112,6 +129,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw?.stop();
   await Promise.all([idp?.close(), opaque?.close(), upstream?.stop()]);
+  await new Promise((r) => jwksServer?.close(r));
 });
 
 describe("openid-connect bearer through the gateway", () => {
@@ -234,5 +252,31 @@ describe("openid-connect bearer through the gateway", () => {
       await idp.start();
     }
     expect((await call("/jwt", { bearer: token })).status).toBe(200);
+  });
+
+  it("extra_jwks_uris: keys published outside discovery verify the issuer's tokens, only where configured", async () => {
+    const t = await new SignJWT(goodClaims(idp)).setProtectedHeader({ alg: "ES256", kid: "extra-1", typ: "at+jwt" }).sign(extraKey);
+    expect((await call("/extra", { bearer: t })).status).toBe(200);
+    expect((await call("/extra", { bearer: token })).status).toBe(200);
+    expect((await call("/jwt", { bearer: t })).status).toBe(401);
+    // bound to the main issuer: another iss signed with the extra key is not trusted
+    const other = await new SignJWT(goodClaims(idp, { iss: "https://elsewhere.example" })).setProtectedHeader({ alg: "ES256", kid: "extra-1", typ: "at+jwt" }).sign(extraKey);
+    expect((await call("/extra", { bearer: other })).status).toBe(401);
+  });
+
+  it("consumer_by tries id then username; consumer_optional lets unmatched tokens through without a consumer", async () => {
+    const bob = await idp.sign(goodClaims(idp, { sub: "bob" }));
+    const r = await call("/byname", { bearer: bob });
+    expect(r.status).toBe(200);
+    expect(r.seen.headers["x-consumer-username"]).toBe("bob");
+    expect(r.seen.headers["x-consumer-id"]).toBe(consumers.bob.id);
+    const byId = await call("/byname", { bearer: await idp.sign(goodClaims(idp, { sub: consumers.anon.id })) });
+    expect(byId.seen.headers["x-consumer-username"]).toBe("anonymous");
+    const nobody = await idp.sign(goodClaims(idp, { sub: "nobody" }));
+    expect((await call("/byname", { bearer: nobody })).status).toBe(403);
+    const opt = await call("/optional", { bearer: nobody });
+    expect(opt.status).toBe(200);
+    expect(opt.seen.headers["x-consumer-id"]).toBeUndefined();
+    expect(opt.seen.headers["x-credential-identifier"]).toBe("nobody");
   });
 });
