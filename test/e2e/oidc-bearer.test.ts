@@ -109,6 +109,7 @@ beforeAll(async () => {
   add("/hidden", { auth_methods: ["bearer"], hide_credentials: true, upstream_access_token_header: "" });
   add("/introspect", { issuer: opaque.issuer, auth_methods: ["introspection"], client_id: ["svc"], client_secret: [SECRET], credential_claim: ["client_id"] });
   add("/builtin", { issuer: BUILTIN, auth_methods: ["bearer"] });
+  add("/all", { client_id: ["svc"], client_secret: [SECRET], redirect_uri: ["http://gateway.test/all/cb"], logout_uri_suffix: "/logout" });
   add("/extra", { auth_methods: ["bearer"], extra_jwks_uris: [extraUri] });
   add("/byname", { auth_methods: ["bearer"], consumer_claim: ["sub"], consumer_by: ["id", "username"] });
   add("/optional", { auth_methods: ["bearer"], consumer_claim: ["sub"], consumer_by: ["username"], consumer_optional: true });
@@ -278,5 +279,41 @@ describe("openid-connect bearer through the gateway", () => {
     expect(opt.status).toBe(200);
     expect(opt.seen.headers["x-consumer-id"]).toBeUndefined();
     expect(opt.seen.headers["x-credential-identifier"]).toBe("nobody");
+  });
+
+  it("answers bad input on a route with every auth method with 4xx or a redirect, never 5xx", async () => {
+    const garbage = "x".repeat(7000);
+    const cases: [string, RequestInit][] = [
+      ["/all", { headers: { authorization: "Basic !!!" } }],
+      ["/all", { headers: { authorization: `Basic ${Buffer.from("no-colon").toString("base64")}` } }],
+      ["/all", { headers: { authorization: "Basic " } }],
+      ["/all", { headers: { authorization: "Bearer" } }],
+      ["/all", { headers: { authorization: "Bearer a.b.c" } }],
+      ["/all", { headers: { authorization: "Bearer ....." } }],
+      ["/all", { headers: { cookie: "session=garbage; session_2=more; authorization=zzz" } }],
+      ["/all", { headers: { cookie: `session=${garbage}` } }],
+      ["/all/cb?state=x&code=y", {}],
+      ["/all/cb?state=x&code=y", { headers: { cookie: "authorization=not-sealed" } }],
+      ["/all/cb?state=x&error=access_denied&error_description=%00%ff", {}],
+      ["/all?access_token=%zz%", {}],
+      ["/all?client_id=svc&client_secret=", {}],
+      ["/all", { method: "POST", headers: { "content-type": "application/json" }, body: "{" }],
+      ["/all", { method: "POST", headers: { "content-type": "application/json" }, body: '{"access_token": {"a": 1}}' }],
+      ["/all", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "access_token=&client_id=%" }],
+      ["/all/logout", { method: "POST", headers: { cookie: "session=garbage" } }],
+      ["/all/logout", { method: "DELETE" }],
+      ["/all", { method: "PUT", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `access_token=${garbage}` }],
+    ];
+    const bad: string[] = [];
+    for (const [path, init] of cases) {
+      const r = await fetch(gw.url + path, { ...init, redirect: "manual" });
+      await r.arrayBuffer();
+      if (r.status >= 500 || r.status === 200) bad.push(`${init.method ?? "GET"} ${path} ${JSON.stringify(init.headers ?? {}).slice(0, 80)}: ${r.status}`);
+    }
+    expect(bad).toEqual([
+      // logout answers 200 when there is no session and no logout_redirect_uri
+      'POST /all/logout {"cookie":"session=garbage"}: 200',
+      "DELETE /all/logout {}: 200",
+    ]);
   });
 });

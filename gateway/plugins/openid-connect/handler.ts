@@ -224,7 +224,15 @@ class OpenIdConnect implements PluginInstance {
   ) {
     // The control plane fills Kong's defaults; a hand-written snapshot may not have: fill them here too.
     const filled = validateRecord(OPENID_CONNECT_FIELDS, plugin.config);
-    const c = (this.c = (filled.ok ? filled.value : plugin.config) as unknown as OidcConfig);
+    let raw: Record<string, unknown>;
+    if (filled.ok) raw = filled.value;
+    else {
+      // invalid somewhere (the control plane would have refused it): Kong's defaults under what is there
+      const defaults = validateRecord(OPENID_CONNECT_FIELDS, { issuer: "http://unset.invalid" });
+      raw = { ...(defaults.ok ? defaults.value : {}), ...plugin.config };
+      env.log.warn("openid-connect: the plugin config does not validate; running with it as given", { plugin: plugin.id, errors: filled.errors.map((e) => `${e.path}: ${e.message}`) });
+    }
+    const c = (this.c = raw as unknown as OidcConfig);
     this.methods = new Set(c.auth_methods ?? ["bearer", "introspection", "client_credentials", "authorization_code", "session", "refresh_token"]);
     const builtin = env.view.builtinIssuer;
     this.builtin = builtin?.issuer;
@@ -254,6 +262,9 @@ class OpenIdConnect implements PluginInstance {
     this.leeway = c.leeway ?? 0;
     const name = c.session_cookie_name || "session";
     const secret = c.session_secret || env.view.sessionSecret || rt.fallbackSessionSecret;
+    if (!c.session_secret && !env.view.sessionSecret && (this.methods.has("session") || this.methods.has("authorization_code"))) {
+      env.log.warn("openid-connect: no session_secret and none in the snapshot; sessions use a per-process secret (lost on restart, not shared between data planes)", { plugin: plugin.id });
+    }
     this.codec = new SessionCodec(secret, name);
     this.authCodec = new SessionCodec(secret, c.authorization_cookie_name || "authorization");
     this.timeouts = { idling: c.session_idling_timeout ?? 900, rolling: c.session_rolling_timeout ?? 3600, absolute: c.session_absolute_timeout ?? 86400 };
