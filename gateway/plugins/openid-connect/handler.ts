@@ -277,21 +277,48 @@ class OpenIdConnect implements PluginInstance {
     if (!this.main.isStatic) this.main.metadata().catch(() => undefined);
   }
 
-  async access(ctx: RequestContext): Promise<void | PluginResponse> {
-    try {
-      return await this.run(ctx);
-    } catch (e) {
-      if (e instanceof OidcError) {
-        const anon = e.status === 401 ? this.anonymous(ctx) : undefined;
-        if (anon) return;
-        const res = errorResponse(e);
-        const cookies = this.takeSetCookies(ctx);
-        if (cookies.length) res.headers!["set-cookie"] = cookies;
-        return res;
+  access(ctx: RequestContext): void | PluginResponse | Promise<void | PluginResponse> {
+    // Fast path, synchronous: a bearer header whose verified claims are cached.
+    if (this.headerBearerFirst && !this.isLogoutOrCallback(ctx)) {
+      const h = ctx.headers.authorization;
+      if (h && h.length > 7 && /^bearer /i.test(h)) {
+        const token = h.slice(7).trim();
+        const hit = token && this.c.cache_tokens !== false ? this.verified.get(sha256b64u(token)) : undefined;
+        if (hit && hit.until > this.rt.now()) {
+          try {
+            this.hideBearer(ctx, { kind: "header" });
+            return this.authorized(ctx, { token, claims: hit.claims, issuer: hit.issuer });
+          } catch (e) {
+            return this.fail(ctx, e);
+          }
+        }
       }
-      this.env.log.warn("openid-connect: request failed", { plugin: this.plugin.id, error: (e as Error).message });
-      return errorResponse(unauthorized(`authentication could not complete: ${(e as Error).message}`.slice(0, 300)));
     }
+    return this.run(ctx).catch((e: unknown) => this.fail(ctx, e));
+  }
+
+  /** bearer enabled and the Authorization header is the first place to look (Kong's default order). */
+  private get headerBearerFirst(): boolean {
+    return this.methods.has("bearer") && (this.c.bearer_token_param_type ?? ["header"])[0] === "header";
+  }
+
+  private isLogoutOrCallback(ctx: RequestContext): boolean {
+    const c = this.c;
+    if (c.logout_uri_suffix && ctx.path.endsWith(c.logout_uri_suffix)) return true;
+    return !!this.redirectUri && ctx.path === this.redirectUri.pathname && this.methods.has("authorization_code");
+  }
+
+  private fail(ctx: RequestContext, e: unknown): void | PluginResponse {
+    if (e instanceof OidcError) {
+      const anon = e.status === 401 ? this.anonymous(ctx) : undefined;
+      if (anon) return;
+      const res = errorResponse(e);
+      const cookies = this.takeSetCookies(ctx);
+      if (cookies.length) res.headers!["set-cookie"] = cookies;
+      return res;
+    }
+    this.env.log.warn("openid-connect: request failed", { plugin: this.plugin.id, error: (e as Error).message });
+    return errorResponse(unauthorized(`authentication could not complete: ${(e as Error).message}`.slice(0, 300)));
   }
 
   private async run(ctx: RequestContext): Promise<void | PluginResponse> {
