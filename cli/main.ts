@@ -68,7 +68,7 @@ Options:
       const cpUrl = values["control-plane"] as string | undefined;
       const file = values.config as string | undefined;
       if (!!cpUrl === !!file) throw new UsageError("gateway needs exactly one of --control-plane URL or --config FILE");
-      const config = loadConfig();
+      const config = loadConfig(process.env, { role: "data-plane" });
       const { runDataPlaneProcess } = await import("./processes");
       return runDataPlaneProcess(config, logger(config, "dp"), { controlPlane: cpUrl, declarativeFile: file });
     },

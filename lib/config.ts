@@ -138,12 +138,20 @@ const val = (env: Record<string, string | undefined>, name: string) => {
   return v === undefined || v === "" ? undefined : v;
 };
 
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/**
+ * `role`: the production checks (GATEHOUSE_SECRET, ADMIN_TOKEN, an https
+ * PUBLIC_URL) concern the control plane only; a data plane (`gatehouse
+ * gateway`) holds none of those and must start without them.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  { role = "control-plane" }: { role?: "control-plane" | "data-plane" } = {},
+): Config {
   const gatehouseEnv = oneOf("GATEHOUSE_ENV", val(env, "GATEHOUSE_ENV"), ["development", "production"] as const, "development");
   const listen = (name: string, def: string) => parseListen(name, val(env, name) ?? def);
   const url = (name: string, https = false) => {
     const v = val(env, name);
-    return v === undefined ? undefined : parseUrl(name, v, gatehouseEnv, { requireHttps: https });
+    return v === undefined ? undefined : parseUrl(name, v, gatehouseEnv, { requireHttps: https && role === "control-plane" });
   };
   const secret = val(env, "GATEHOUSE_SECRET");
   if (secret !== undefined && secret.length < 32) {
@@ -211,7 +219,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: oneOf("LOG_LEVEL", val(env, "LOG_LEVEL"), ["debug", "info", "warn", "error", "silent"] as const, "info"),
     logFormat: val(env, "LOG_FORMAT") === undefined ? undefined : oneOf("LOG_FORMAT", val(env, "LOG_FORMAT"), ["json", "pretty"] as const, "pretty"),
   };
-  if (config.env === "production") {
+  if (config.env === "production" && role === "control-plane") {
     if (!config.secret) throw new ConfigError("GATEHOUSE_SECRET: required when GATEHOUSE_ENV=production (at least 32 characters)");
     if (!config.adminToken) throw new ConfigError("ADMIN_TOKEN: required when GATEHOUSE_ENV=production (at least 16 characters)");
     if (!config.publicUrl) throw new ConfigError("PUBLIC_URL: required when GATEHOUSE_ENV=production (an https URL)");

@@ -2,6 +2,9 @@
  * The Admin API (Kong-compatible) against a real control plane and database,
  * and a data plane that syncs from the cluster listener.
  */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dbTargets } from "../support/db";
 import { startTestControlPlane, type TestControlPlane } from "../support/control-plane";
@@ -163,7 +166,9 @@ describe.each(dbTargets())("Admin API on $name", (target) => {
   });
 
   it("every write bumps config_version; a running DP enforces a change in under a second", async () => {
-    const gw = await startTestGateway({ controlPlane: cp.cluster, env: { CLUSTER_TOKEN: cp.cp.secrets.clusterToken }, pollWaitSeconds: 30 });
+    const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), "gh-dp-cache-"));
+    const cacheFile = path.join(cacheDir, "dp-snapshot.json");
+    const gw = await startTestGateway({ controlPlane: cp.cluster, env: { CLUSTER_TOKEN: cp.cp.secrets.clusterToken }, pollWaitSeconds: 30, cacheFile });
     try {
       const v0 = cp.cp.configEvents.version;
       const svc = await call("POST", "/services", { name: "sync-svc", url: upstream.url });
@@ -191,5 +196,35 @@ describe.each(dbTargets())("Admin API on $name", (target) => {
     } finally {
       await gw.stop();
     }
+    // the snapshot was cached on disk, readable by its owner only
+    expect(fs.statSync(cacheFile).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(fs.readFileSync(cacheFile, "utf8")).version).toBe(cp.cp.configEvents.version);
+
+    // a data plane started while the control plane cannot be reached serves from that cache
+    const down = await startTestGateway({ controlPlane: "http://127.0.0.1:1", env: { CLUSTER_TOKEN: cp.cp.secrets.clusterToken }, cacheFile });
+    try {
+      expect(down.dp.version()).toBe(cp.cp.configEvents.version);
+      expect((await fetch(down.url + "/sync")).status).toBe(401); // the acl plugin from the cache is enforced
+      const st = await fetch(down.status + "/status").then((r) => r.json());
+      expect(st.control_plane.last_error).toBeTruthy();
+    } finally {
+      await down.stop();
+      fs.rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  it("the cluster listener refuses a wrong token and answers 204 when nothing changed", async () => {
+    expect((await fetch(cp.cluster + "/v1/config?after=0", { headers: { authorization: "Bearer wrong-token-wrong-token" } })).status).toBe(401);
+    const v = cp.cp.configEvents.version;
+    const t0 = Date.now();
+    const res = await fetch(`${cp.cluster}/v1/config?after=${v}&wait=1`, { headers: { authorization: `Bearer ${cp.cp.secrets.clusterToken}` } });
+    expect(res.status).toBe(204);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    const snap = await fetch(`${cp.cluster}/v1/config?after=0`, { headers: { authorization: `Bearer ${cp.cp.secrets.clusterToken}` } }).then((r) => r.json());
+    expect(snap.version).toBe(v);
+    expect(snap.builtin_issuer.issuer).toBe(cp.cp.urls.issuer);
+    expect(snap.session_secret.length).toBeGreaterThanOrEqual(32);
+    expect(snap.idp_connections.length).toBeGreaterThanOrEqual(1);
+    expect(snap.services.some((s: { name: string }) => s.name === "sync-svc")).toBe(true);
   });
 });

@@ -54,3 +54,13 @@ describe("configuration from the environment", () => {
     expect(parseListen("X", "[::1]:8001")).toEqual({ host: "::1", port: 8001 });
   });
 });
+
+describe("data plane configuration", () => {
+  it("does not apply the control plane's production checks to a data plane", () => {
+    const env = { GATEHOUSE_ENV: "production", CLUSTER_TOKEN: "c".repeat(24), PUBLIC_URL: "http://portal.internal" };
+    expect(() => loadConfig(env)).toThrow(/required when GATEHOUSE_ENV=production|must be https/);
+    const c = loadConfig(env, { role: "data-plane" });
+    expect(c.env).toBe("production");
+    expect(c.clusterToken).toBe("c".repeat(24));
+  });
+});
