@@ -142,7 +142,7 @@ describe("seed 3: authorization code in Chromium through the gateway", () => {
     expect(String(seen.headers.authorization)).toMatch(/^Bearer ey/);
     expect(String(seen.headers["x-id-token"])).toMatch(/^ey/);
     // the session cookie does not travel upstream
-    expect(String(seen.headers.cookie ?? "")).not.toMatch(/session=/);
+    expect(String(seen.headers.cookie ?? "")).not.toMatch(/(^|; )session=/);
     const cookies = await context.cookies(gw.url);
     const session = cookies.find((c) => c.name === "session");
     expect(session?.httpOnly).toBe(true);
@@ -199,8 +199,11 @@ describe("seed 3: authorization code in Chromium through the gateway", () => {
   });
 
   it("logs out: clears the session and goes through the IdP's end_session to logout_redirect_uri", async () => {
-    // a fresh login (the IdP remembers alice and her consent, so no pages to fill)
+    // a fresh login: the IdP remembers alice; offline_access (prompt=consent) asks for consent again
     await page.goto(`${gw.url}/app/back`, { waitUntil: "domcontentloaded" });
+    await page.waitForURL(new RegExp(`^${idp.issuer}/interaction/`));
+    await page.waitForSelector('input[name="prompt"][value="consent"]', { state: "attached" });
+    await page.click('button[type="submit"]');
     await page.waitForURL(`${gw.url}/app/back`);
     const cookie = await sessionCookieHeader();
     expect((await fetch(`${gw.url}/app/ok`, { headers: { cookie }, redirect: "manual" })).status).toBe(200);

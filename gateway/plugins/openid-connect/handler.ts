@@ -317,7 +317,7 @@ class OpenIdConnect implements PluginInstance {
     const sessionMethods = m.has("session") || m.has("authorization_code");
     if (sessionMethods) {
       const res = await this.fromSession(ctx, cookies);
-      if (res) return res;
+      if (res) return res.result;
     }
 
     // 4. authorization_code: send the browser to the IdP
@@ -538,7 +538,8 @@ class OpenIdConnect implements PluginInstance {
     return { path: path ?? c.session_cookie_path ?? "/", secure, sameSite: same, maxAge };
   }
 
-  private async fromSession(ctx: RequestContext, cookies: Map<string, string>): Promise<void | PluginResponse | undefined> {
+  /** undefined: no usable session (the request goes on as if it had none); else the outcome of the session's token. */
+  private async fromSession(ctx: RequestContext, cookies: Map<string, string>): Promise<{ result: void | PluginResponse } | undefined> {
     const name = this.codec.cookieName;
     const sealed = readSealed(cookies, name);
     if (!sealed) return undefined;
@@ -578,7 +579,7 @@ class OpenIdConnect implements PluginInstance {
     s.renewed = now;
     ctx.responseHeaders["set-cookie"] = writeSealed(cookies, name, this.codec.seal(s), this.cookieOptions(undefined, sessionMaxAge(s, this.timeouts, now)));
     this.dropCookie(ctx, name);
-    return this.authorized(ctx, auth);
+    return { result: this.authorized(ctx, auth) };
   }
 
   /** Set-Cookie values queued on the context (a dropped session), moved into a response the plugin gives itself. */
