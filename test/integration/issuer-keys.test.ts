@@ -17,6 +17,7 @@ import { readConfigVersion } from "../../app/.server/config-version";
 import { openDatabase } from "../../app/.server/db/index";
 import { migrateToLatest } from "../../app/.server/db/migrate";
 import { LockedError, lockFile } from "../../app/.server/lock";
+import { builtinIssuerSnapshot } from "../../app/.server/issuer/snapshot";
 import { dbTargets } from "../support/db";
 import { startIssuer, type IssuerHarness } from "../support/issuer";
 
@@ -71,6 +72,14 @@ describe.each(dbTargets())("signing keys on $name", (target) => {
     const retired = await h.cp.db.selectFrom("signing_keys").selectAll().where("kid", "=", active).executeTakeFirstOrThrow();
     expect(retired.state).toBe("retired");
     expect(retired.not_after!.getTime()).toBeGreaterThan(Date.now() + 900_000);
+
+    // the data planes' snapshot carries the same published set and the unexpired revocations
+    await h.cp.issuer.revokeAccessToken("jti-live", new Date(Date.now() + 60_000));
+    await h.cp.issuer.revokeAccessToken("jti-gone", new Date(Date.now() - 1000));
+    const part = await builtinIssuerSnapshot(h.cp.db, h.issuer);
+    expect(part.builtin_issuer?.issuer).toBe(h.issuer);
+    expect(part.builtin_issuer?.jwks.keys.map((k) => k.kid).sort()).toEqual([...published].sort());
+    expect(part.revoked_tokens.map((r) => r.jti)).toEqual(["jti-live"]);
 
     // once its tokens have expired, the next rotation removes it
     await h.cp.db.updateTable("signing_keys").set({ not_after: new Date(Date.now() - 1000) }).where("kid", "=", active).execute();

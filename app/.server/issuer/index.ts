@@ -122,6 +122,11 @@ export class Issuer {
     await this.#refreshClaimName(true);
   }
 
+  /** Re-reads settings kept in the database now (the application claim's name); otherwise every 30 s. */
+  async reloadSettings(): Promise<void> {
+    await this.#refreshClaimName(true);
+  }
+
   async #refreshClaimName(force = false): Promise<void> {
     if (!force && Date.now() - this.#claimLoadedAt < 30_000) return;
     this.#claimLoadedAt = Date.now();
