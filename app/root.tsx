@@ -1,10 +1,20 @@
-import type { LinksFunction } from "@remix-run/node";
-import { Links, Meta, Outlet, Scripts, ScrollRestoration, isRouteErrorResponse, useRouteError } from "@remix-run/react";
+import type { LinksFunction, LoaderFunctionArgs } from "@remix-run/node";
+import { Links, Meta, NavLink, Outlet, Scripts, ScrollRestoration, isRouteErrorResponse, useRouteError, useRouteLoaderData } from "@remix-run/react";
 import styles from "./styles.css?url";
 
 export const links: LinksFunction = () => [{ rel: "stylesheet", href: styles }];
 
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { cp } = context;
+  const viewer = await cp.sessions.viewer(request);
+  const developer = viewer?.developer && viewer.developer.status === "approved" ? viewer.developer : null;
+  // the log-out form's token: bound to the session, so only with a viewer (no anonymous cookie here)
+  const csrf = viewer ? (await cp.sessions.csrf(request, viewer)).token : null;
+  return { portalName: await cp.settings.get("portal.name"), developer: developer ? { name: developer.full_name, email: developer.email } : null, csrf };
+}
+
 export function Layout({ children }: { children: React.ReactNode }) {
+  const data = useRouteLoaderData<typeof loader>("root");
   return (
     <html lang="en">
       <head>
@@ -14,12 +24,42 @@ export function Layout({ children }: { children: React.ReactNode }) {
         <Links />
       </head>
       <body>
+        <a className="skip" href="#main">
+          Skip to content
+        </a>
         <header className="site-header">
           <a href="/" className="brand">
-            Gatehouse
+            {data?.portalName ?? "Gatehouse"}
           </a>
+          <nav aria-label="Main" className="nav">
+            <NavLink to="/services">APIs</NavLink>
+            {data?.developer ? <NavLink to="/applications">Applications</NavLink> : null}
+            <NavLink to="/pages/getting-started">Getting started</NavLink>
+          </nav>
+          <div className="account">
+            {data?.developer ? (
+              <form method="post" action="/logout" className="inline">
+                <span className="who" title={data.developer.email}>
+                  {data.developer.name}
+                </span>
+                <input type="hidden" name="_csrf" value={data.csrf ?? ""} />
+                <button type="submit" className="link">
+                  Log out
+                </button>
+              </form>
+            ) : (
+              <>
+                <a href="/login">Log in</a>
+                <a href="/signup" className="button-link">
+                  Sign up
+                </a>
+              </>
+            )}
+          </div>
         </header>
-        <main className="content">{children}</main>
+        <main id="main" className="content">
+          {children}
+        </main>
         <ScrollRestoration />
         <Scripts />
       </body>

@@ -178,7 +178,17 @@ export class Applications {
     return { fields, name, description, redirect_uris };
   }
 
-  async create(developer: Developer, input: ApplicationInput, actor: Actor): Promise<{ application: ApplicationView; client_secret?: string }> {
+  /**
+   * Creates an application (and its consumer) and queues its client's creation.
+   * The one-time secret is returned, unless `keepSecret` leaves it for the
+   * application's page to show (once) after a redirect.
+   */
+  async create(
+    developer: Developer,
+    input: ApplicationInput,
+    actor: Actor,
+    opts: { keepSecret?: boolean } = {},
+  ): Promise<{ application: ApplicationView; client_secret?: string }> {
     const v = this.#validate(input, false);
     const fields = v.fields;
     let conn: IdpConnection | undefined;
@@ -226,7 +236,7 @@ export class Applications {
       throw err;
     }
     if (!clientId) await this.outbox.runFor(id, this.opts.waitForIdpMs ?? 5000);
-    const client_secret = await this.takeSecret(developer.id, id);
+    const client_secret = opts.keepSecret ? undefined : await this.takeSecret(developer.id, id);
     return { application: await this.get(developer.id, id), client_secret };
   }
 

@@ -18,7 +18,7 @@ export class LoginThrottle {
   }
 
   #keys(email: unknown, client: string | null | undefined): { key: string; max: number }[] {
-    const out = [{ key: "c:" + (client ?? "?"), max: this.#opts.maxPerClient }];
+    const out: { key: string; max: number }[] = client ? [{ key: "c:" + client, max: this.#opts.maxPerClient }] : [];
     if (typeof email === "string" && email.trim()) out.push({ key: "e:" + email.trim().toLowerCase().slice(0, 300), max: this.#opts.maxPerAccount });
     return out;
   }

@@ -3,15 +3,12 @@ import { json, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
 import { Csrf } from "~/components/Csrf";
 import { readForm } from "~/.server/auth/guards";
-import { authenticateDeveloper, safeRedirect } from "~/.server/developers";
+import { loginDeveloper, NOT_APPROVED_MESSAGES } from "~/.server/accounts";
+import { safeRedirect } from "~/.server/developers";
 
 export const meta: MetaFunction = () => [{ title: "Log in · Gatehouse" }];
 
-const STATUS_MESSAGES: Record<string, string> = {
-  requested: "Your account is waiting for an administrator's approval. You will get an email once it is approved.",
-  rejected: "Your registration was not approved. Contact the portal's administrators if you think this is a mistake.",
-  revoked: "Your access to this portal has been revoked. Contact the portal's administrators.",
-};
+const STATUS_MESSAGES = NOT_APPROVED_MESSAGES;
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { cp } = context;
@@ -30,11 +27,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { cp } = context;
   const form = await readForm(request, cp);
   const email = form.get("email");
-  const result = await authenticateDeveloper(cp.db, email, form.get("password"));
-  if (!result.ok) {
-    const error = result.reason === "invalid" ? "The email or password is not right." : STATUS_MESSAGES[result.status];
-    return json({ error, email: typeof email === "string" ? email : "" }, { status: result.reason === "invalid" ? 401 : 403 });
-  }
+  const result = await loginDeveloper(cp, email, form.get("password"));
+  if (!result.ok) return json({ error: result.message, email: typeof email === "string" ? email : "" }, { status: result.status });
   const headers = new Headers();
   headers.append("set-cookie", await cp.sessions.destroy(request));
   headers.append("set-cookie", await cp.sessions.create({ developerId: result.developer.id }, request.headers.get("user-agent")));
@@ -67,6 +61,9 @@ export default function Login() {
         </label>
         <button type="submit">Log in</button>
       </Form>
+      <p>
+        <Link to="/forgot-password">Forgot your password?</Link>
+      </p>
       <p>
         New here? <Link to={`/signup${params.get("redirectTo") ? `?redirectTo=${encodeURIComponent(params.get("redirectTo")!)}` : ""}`}>Create an account</Link>
       </p>

@@ -3,7 +3,8 @@ import { json, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { Csrf } from "~/components/Csrf";
 import { readForm } from "~/.server/auth/guards";
-import { signUp, ValidationError } from "~/.server/developers";
+import { registerDeveloper } from "~/.server/accounts";
+import { ValidationError } from "~/.server/developers";
 
 export const meta: MetaFunction = () => [{ title: "Create an account · Gatehouse" }];
 
@@ -12,19 +13,25 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const viewer = await cp.sessions.viewer(request);
   if (viewer?.developer?.status === "approved") throw redirect("/");
   const csrf = await cp.sessions.csrf(request, viewer);
-  return json({ csrf: csrf.token }, { headers: csrf.setCookie ? { "set-cookie": csrf.setCookie } : {} });
+  const metaFields = await cp.settings.get("portal.developer_meta_fields");
+  return json({ csrf: csrf.token, metaFields }, { headers: csrf.setCookie ? { "set-cookie": csrf.setCookie } : {} });
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { cp } = context;
   const form = await readForm(request, cp);
   const values = { email: form.get("email"), password: form.get("password"), full_name: form.get("full_name") };
+  const meta: Record<string, string> = {};
+  for (const f of await cp.settings.get("portal.developer_meta_fields")) {
+    const v = form.get(`meta.${f.name}`);
+    if (typeof v === "string") meta[f.name] = v;
+  }
   try {
-    await signUp(cp.db, values, { autoApprove: await cp.settings.get("portal.developer_auto_approve") });
+    await registerDeveloper(cp, { ...values, meta });
   } catch (err) {
     if (err instanceof ValidationError) {
       return json(
-        { fields: err.fields, values: { email: String(values.email ?? ""), full_name: String(values.full_name ?? "") } },
+        { fields: err.fields, values: { email: String(values.email ?? ""), full_name: String(values.full_name ?? ""), meta } },
         { status: 400 },
       );
     }
@@ -35,7 +42,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function SignUp() {
-  const { csrf } = useLoaderData<typeof loader>();
+  const { csrf, metaFields } = useLoaderData<typeof loader>();
   const data = useActionData<typeof action>();
   const fields = data?.fields ?? {};
   return (
@@ -58,6 +65,16 @@ export default function SignUp() {
           <input type="password" name="password" autoComplete="new-password" required minLength={10} aria-invalid={!!fields.password} />
         </label>
         {fields.password ? <p className="error">{fields.password}</p> : null}
+        {metaFields.map((f) => (
+          <div key={f.name}>
+            <label>
+              {f.label}
+              {f.required ? "" : " (optional)"}
+              <input name={`meta.${f.name}`} required={f.required} defaultValue={data?.values.meta?.[f.name]} aria-invalid={!!fields[`meta.${f.name}`]} />
+            </label>
+            {fields[`meta.${f.name}`] ? <p className="error">{fields[`meta.${f.name}`]}</p> : null}
+          </div>
+        ))}
         <button type="submit">Create account</button>
       </Form>
       <p>
