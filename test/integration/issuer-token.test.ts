@@ -220,4 +220,22 @@ describe("built-in issuer options", () => {
       await h.stop();
     }
   });
+
+  it("ISSUER_APPLICATION_CLAIM names the claim and is written into the built-in IdP connection", async () => {
+    const h = await startIssuer({ env: { ISSUER_APPLICATION_CLAIM: "gh_app" } });
+    try {
+      const row = await h.cp.db.selectFrom("idp_connections").select("application_claim").where("mode", "=", "builtin").executeTakeFirstOrThrow();
+      expect(row.application_claim).toBe("gh_app");
+      const c = await h.cp.issuer.clients.create({ grant_types: ["client_credentials"] });
+      const r = await fetch(`${h.issuer}/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", authorization: "Basic " + Buffer.from(`${c.client_id}:${c.client_secret}`).toString("base64") },
+        body: "grant_type=client_credentials",
+      });
+      const claims = jose.decodeJwt(((await r.json()) as { access_token: string }).access_token);
+      expect(claims.gh_app).toBe(c.client_id);
+    } finally {
+      await h.stop();
+    }
+  });
 });

@@ -116,9 +116,26 @@ export class Issuer {
     return { db: this.deps.db, keys: this.keys, settings: this.settings, log: this.deps.log };
   }
 
-  /** Creates the signing keys on first boot and reads the application claim's name. */
+  /**
+   * Creates the signing keys on first boot and reads the application claim's name.
+   * The built-in IdP connection's application_claim names it; ISSUER_APPLICATION_CLAIM,
+   * when set to another name than the default, is written into that row on start
+   * (with a config version bump: the gateway reads the name from the row).
+   */
   async start(): Promise<void> {
     await this.keys.ensure();
+    const wanted = this.deps.config.issuer.applicationClaim;
+    if (wanted !== "application_id") {
+      const row = await this.deps.db.selectFrom("idp_connections").select(["id", "application_claim"]).where("mode", "=", "builtin").executeTakeFirst();
+      if (row && row.application_claim !== wanted) {
+        const version = await this.deps.db.transaction().execute(async (trx) => {
+          await trx.updateTable("idp_connections").set({ application_claim: wanted, updated_at: new Date() }).where("id", "=", row.id).execute();
+          return bumpConfigVersion(trx);
+        });
+        this.deps.configEvents.observe(version);
+        this.deps.log.info("built-in issuer: application claim set from ISSUER_APPLICATION_CLAIM", { claim: wanted, was: row.application_claim });
+      }
+    }
     await this.#refreshClaimName(true);
   }
 
