@@ -10,7 +10,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
-import { requestAccess } from "../../app/.server/registrations";
 import { launchChromium, screenshotPath } from "../support/browser";
 import { startTestControlPlane, type TestControlPlane } from "../support/control-plane";
 import { startEchoUpstream, startTestGateway, type EchoUpstream, type TestGateway } from "../support/gateway";
@@ -54,25 +53,44 @@ describe("the whole loop: portal, /admin, built-in issuer, gateway", () => {
     expect(res.status).toBe(401);
   });
 
-  it("signs up in Chromium, registers an application, and is refused while pending", async () => {
-    const page = await browser.newPage();
+  it("signs up in Chromium, creates an application, requests access, and is refused while pending", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
     await page.goto(`${cp.portal}/signup`);
     await page.fill('input[name="full_name"]', "Margaret Hamilton");
     await page.fill('input[name="email"]', "margaret@example.com");
     await page.fill('input[name="password"]', "apollo-guidance-11");
     await page.click('button[type="submit"]');
     await page.waitForURL(/\/signup\/done$/);
-    await page.close();
+    await page.goto(`${cp.portal}/login?redirectTo=/applications`);
+    await page.fill('input[name="email"]', "margaret@example.com");
+    await page.fill('input[name="password"]', "apollo-guidance-11");
+    await page.click('form:has(input[name="password"]) button[type="submit"]');
+    await page.waitForURL(`${cp.portal}/applications`);
 
-    const developer = await cp.cp.db.selectFrom("developers").selectAll().where("email", "=", "margaret@example.com").executeTakeFirstOrThrow();
-    expect(developer.status).toBe("approved");
-    const actor = { type: "developer" as const, id: developer.id, label: developer.email };
-    const created = await cp.cp.portal.applications.create(developer, { name: "lunar-module" }, actor);
-    expect(created.client_secret).toBeTruthy();
-    const demo = await cp.cp.db.selectFrom("services").select("id").where("name", "=", "demo").executeTakeFirstOrThrow();
-    const instance = await requestAccess(cp.cp, created.application.id, demo.id, actor);
+    await page.fill("#app-name", "lunar-module");
+    await page.click('button:has-text("Create application")');
+    await page.waitForURL(/\/applications\/[0-9a-f-]{36}$/);
+    const secretBox = page.locator("#client-secret");
+    await expect.poll(() => secretBox.count()).toBe(1);
+    const secret = await secretBox.inputValue();
+    const clientId = (await page.locator("#client-id").textContent())!.trim();
+    const appId = page.url().split("/").pop()!;
+
+    // the seeded demo API is in the catalog: request access from its page
+    await page.goto(`${cp.portal}/services`);
+    await page.click('a:has-text("Demo API")');
+    await page.waitForURL(/\/services\/[0-9a-f-]{36}$/);
+    await page.selectOption('select[name="application_id"]', { label: "lunar-module" });
+    await page.click('button:has-text("Request access")');
+    await page.waitForURL(/\/applications\/[0-9a-f-]{36}$/);
+    await expect.poll(() => page.locator('tr[data-registration="demo"] .badge').textContent()).toBe("pending");
+    await page.screenshot({ path: screenshotPath("loop-developer-pending"), fullPage: true });
+    await context.close();
+
+    const instance = await cp.cp.db.selectFrom("application_instances").selectAll().where("application_id", "=", appId).executeTakeFirstOrThrow();
     expect(instance.status).toBe("pending");
-    app = { id: created.application.id, client_id: created.application.client_id!, secret: created.client_secret!, instanceId: instance.id };
+    app = { id: appId, client_id: clientId, secret, instanceId: instance.id };
 
     token = await clientCredentialsToken(`${cp.portal}/oauth2/token`, app.client_id, app.secret);
     const { answer } = await waitForAnswer(demoUrl, token, (a) => a.body.reason !== "unknown_application");
