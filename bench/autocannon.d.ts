@@ -26,6 +26,7 @@ declare module "autocannon" {
     body?: string;
     requests?: { setupRequest?: (req: Record<string, unknown>) => Record<string, unknown> }[];
     workers?: number;
+    pipelining?: number;
   }
   function autocannon(opts: Options): Promise<Result>;
   export default autocannon;
