@@ -5,7 +5,10 @@
  * introspection, and the built-in issuer's rules (keys from the snapshot,
  * typ at+jwt, revoked jti).
  */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import type { Consumer, Plugin, Route, Service } from "../../gateway/contract/entities";
 import { buildAttackCorpus, goodClaims } from "../support/jwt-attacks";
 import { startTestIdp, type TestIdp } from "../support/oidc-provider";
@@ -33,6 +36,8 @@ let gw: TestGateway;
 let token: string;
 let opaqueToken: string;
 const consumers: Record<string, Consumer> = {};
+let jwksServer: http.Server;
+let extraKey: CryptoKey;
 
 async function call(path: string, init: RequestInit & { bearer?: string } = {}) {
   const headers = new Headers(init.headers);
@@ -70,9 +75,18 @@ beforeAll(async () => {
   token = await clientCredentialsToken(idp.issuer);
   opaqueToken = await clientCredentialsToken(opaque.issuer);
 
+  // a JWKS published outside the IdP's discovery document (extra_jwks_uris)
+  const kp = await generateKeyPair("ES256", { extractable: true });
+  extraKey = kp.privateKey;
+  const extraJwks = JSON.stringify({ keys: [{ ...(await exportJWK(kp.publicKey)), kid: "extra-1", alg: "ES256", use: "sig" }] });
+  jwksServer = http.createServer((_req, res) => res.end(extraJwks));
+  await new Promise<void>((r) => jwksServer.listen(0, "127.0.0.1", r));
+  const extraUri = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks.json`;
+
   const svc: Service = testService({ name: "echo", host: upstream.host, port: upstream.port });
   consumers.svc = testConsumer({ username: "svc-user", custom_id: "svc" });
   consumers.anon = testConsumer({ username: "anonymous" });
+  consumers.bob = testConsumer({ username: "bob" });
   const routes: Route[] = [];
   const plugins: Plugin[] = [];
   const add = (path: string, config: Record<string, unknown>) => {
@@ -95,6 +109,10 @@ beforeAll(async () => {
   add("/hidden", { auth_methods: ["bearer"], hide_credentials: true, upstream_access_token_header: "" });
   add("/introspect", { issuer: opaque.issuer, auth_methods: ["introspection"], client_id: ["svc"], client_secret: [SECRET], credential_claim: ["client_id"] });
   add("/builtin", { issuer: BUILTIN, auth_methods: ["bearer"] });
+  add("/all", { client_id: ["svc"], client_secret: [SECRET], redirect_uri: ["http://gateway.test/all/cb"], logout_uri_suffix: "/logout" });
+  add("/extra", { auth_methods: ["bearer"], extra_jwks_uris: [extraUri] });
+  add("/byname", { auth_methods: ["bearer"], consumer_claim: ["sub"], consumer_by: ["id", "username"] });
+  add("/optional", { auth_methods: ["bearer"], consumer_claim: ["sub"], consumer_by: ["username"], consumer_optional: true });
   add("/both", { issuer: BUILTIN, issuers_allowed: [idp.issuer], auth_methods: ["bearer"] });
 
   gw = await startTestGateway({
@@ -112,6 +130,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw?.stop();
   await Promise.all([idp?.close(), opaque?.close(), upstream?.stop()]);
+  await new Promise((r) => jwksServer?.close(r));
 });
 
 describe("openid-connect bearer through the gateway", () => {
@@ -234,5 +253,67 @@ describe("openid-connect bearer through the gateway", () => {
       await idp.start();
     }
     expect((await call("/jwt", { bearer: token })).status).toBe(200);
+  });
+
+  it("extra_jwks_uris: keys published outside discovery verify the issuer's tokens, only where configured", async () => {
+    const t = await new SignJWT(goodClaims(idp)).setProtectedHeader({ alg: "ES256", kid: "extra-1", typ: "at+jwt" }).sign(extraKey);
+    expect((await call("/extra", { bearer: t })).status).toBe(200);
+    expect((await call("/extra", { bearer: token })).status).toBe(200);
+    expect((await call("/jwt", { bearer: t })).status).toBe(401);
+    // bound to the main issuer: another iss signed with the extra key is not trusted
+    const other = await new SignJWT(goodClaims(idp, { iss: "https://elsewhere.example" })).setProtectedHeader({ alg: "ES256", kid: "extra-1", typ: "at+jwt" }).sign(extraKey);
+    expect((await call("/extra", { bearer: other })).status).toBe(401);
+  });
+
+  it("consumer_by tries id then username; consumer_optional lets unmatched tokens through without a consumer", async () => {
+    const bob = await idp.sign(goodClaims(idp, { sub: "bob" }));
+    const r = await call("/byname", { bearer: bob });
+    expect(r.status).toBe(200);
+    expect(r.seen.headers["x-consumer-username"]).toBe("bob");
+    expect(r.seen.headers["x-consumer-id"]).toBe(consumers.bob.id);
+    const byId = await call("/byname", { bearer: await idp.sign(goodClaims(idp, { sub: consumers.anon.id })) });
+    expect(byId.seen.headers["x-consumer-username"]).toBe("anonymous");
+    const nobody = await idp.sign(goodClaims(idp, { sub: "nobody" }));
+    expect((await call("/byname", { bearer: nobody })).status).toBe(403);
+    const opt = await call("/optional", { bearer: nobody });
+    expect(opt.status).toBe(200);
+    expect(opt.seen.headers["x-consumer-id"]).toBeUndefined();
+    expect(opt.seen.headers["x-credential-identifier"]).toBe("nobody");
+  });
+
+  it("answers bad input on a route with every auth method with 4xx or a redirect, never 5xx", async () => {
+    const garbage = "x".repeat(7000);
+    const cases: [string, RequestInit][] = [
+      ["/all", { headers: { authorization: "Basic !!!" } }],
+      ["/all", { headers: { authorization: `Basic ${Buffer.from("no-colon").toString("base64")}` } }],
+      ["/all", { headers: { authorization: "Basic " } }],
+      ["/all", { headers: { authorization: "Bearer" } }],
+      ["/all", { headers: { authorization: "Bearer a.b.c" } }],
+      ["/all", { headers: { authorization: "Bearer ....." } }],
+      ["/all", { headers: { cookie: "session=garbage; session_2=more; authorization=zzz" } }],
+      ["/all", { headers: { cookie: `session=${garbage}` } }],
+      ["/all/cb?state=x&code=y", {}],
+      ["/all/cb?state=x&code=y", { headers: { cookie: "authorization=not-sealed" } }],
+      ["/all/cb?state=x&error=access_denied&error_description=%00%ff", {}],
+      ["/all?access_token=%zz%", {}],
+      ["/all?client_id=svc&client_secret=", {}],
+      ["/all", { method: "POST", headers: { "content-type": "application/json" }, body: "{" }],
+      ["/all", { method: "POST", headers: { "content-type": "application/json" }, body: '{"access_token": {"a": 1}}' }],
+      ["/all", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "access_token=&client_id=%" }],
+      ["/all/logout", { method: "POST", headers: { cookie: "session=garbage" } }],
+      ["/all/logout", { method: "DELETE" }],
+      ["/all", { method: "PUT", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `access_token=${garbage}` }],
+    ];
+    const bad: string[] = [];
+    for (const [path, init] of cases) {
+      const r = await fetch(gw.url + path, { ...init, redirect: "manual" });
+      await r.arrayBuffer();
+      if (r.status >= 500 || r.status === 200) bad.push(`${init.method ?? "GET"} ${path} ${JSON.stringify(init.headers ?? {}).slice(0, 80)}: ${r.status}`);
+    }
+    expect(bad).toEqual([
+      // logout answers 200 when there is no session and no logout_redirect_uri
+      'POST /all/logout {"cookie":"session=garbage"}: 200',
+      "DELETE /all/logout {}: 200",
+    ]);
   });
 });

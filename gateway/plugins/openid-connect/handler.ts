@@ -224,7 +224,15 @@ class OpenIdConnect implements PluginInstance {
   ) {
     // The control plane fills Kong's defaults; a hand-written snapshot may not have: fill them here too.
     const filled = validateRecord(OPENID_CONNECT_FIELDS, plugin.config);
-    const c = (this.c = (filled.ok ? filled.value : plugin.config) as unknown as OidcConfig);
+    let raw: Record<string, unknown>;
+    if (filled.ok) raw = filled.value;
+    else {
+      // invalid somewhere (the control plane would have refused it): Kong's defaults under what is there
+      const defaults = validateRecord(OPENID_CONNECT_FIELDS, { issuer: "http://unset.invalid" });
+      raw = { ...(defaults.ok ? defaults.value : {}), ...plugin.config };
+      env.log.warn("openid-connect: the plugin config does not validate; running with it as given", { plugin: plugin.id, errors: filled.errors.map((e) => `${e.path}: ${e.message}`) });
+    }
+    const c = (this.c = raw as unknown as OidcConfig);
     this.methods = new Set(c.auth_methods ?? ["bearer", "introspection", "client_credentials", "authorization_code", "session", "refresh_token"]);
     const builtin = env.view.builtinIssuer;
     this.builtin = builtin?.issuer;
@@ -254,6 +262,9 @@ class OpenIdConnect implements PluginInstance {
     this.leeway = c.leeway ?? 0;
     const name = c.session_cookie_name || "session";
     const secret = c.session_secret || env.view.sessionSecret || rt.fallbackSessionSecret;
+    if (!c.session_secret && !env.view.sessionSecret && (this.methods.has("session") || this.methods.has("authorization_code"))) {
+      env.log.warn("openid-connect: no session_secret and none in the snapshot; sessions use a per-process secret (lost on restart, not shared between data planes)", { plugin: plugin.id });
+    }
     this.codec = new SessionCodec(secret, name);
     this.authCodec = new SessionCodec(secret, c.authorization_cookie_name || "authorization");
     this.timeouts = { idling: c.session_idling_timeout ?? 900, rolling: c.session_rolling_timeout ?? 3600, absolute: c.session_absolute_timeout ?? 86400 };
@@ -266,21 +277,48 @@ class OpenIdConnect implements PluginInstance {
     if (!this.main.isStatic) this.main.metadata().catch(() => undefined);
   }
 
-  async access(ctx: RequestContext): Promise<void | PluginResponse> {
-    try {
-      return await this.run(ctx);
-    } catch (e) {
-      if (e instanceof OidcError) {
-        const anon = e.status === 401 ? this.anonymous(ctx) : undefined;
-        if (anon) return;
-        const res = errorResponse(e);
-        const cookies = this.takeSetCookies(ctx);
-        if (cookies.length) res.headers!["set-cookie"] = cookies;
-        return res;
+  access(ctx: RequestContext): void | PluginResponse | Promise<void | PluginResponse> {
+    // Fast path, synchronous: a bearer header whose verified claims are cached.
+    if (this.headerBearerFirst && !this.isLogoutOrCallback(ctx)) {
+      const h = ctx.headers.authorization;
+      if (h && h.length > 7 && /^bearer /i.test(h)) {
+        const token = h.slice(7).trim();
+        const hit = token && this.c.cache_tokens !== false ? this.verified.get(sha256b64u(token)) : undefined;
+        if (hit && hit.until > this.rt.now()) {
+          try {
+            this.hideBearer(ctx, { kind: "header" });
+            return this.authorized(ctx, { token, claims: hit.claims, issuer: hit.issuer });
+          } catch (e) {
+            return this.fail(ctx, e);
+          }
+        }
       }
-      this.env.log.warn("openid-connect: request failed", { plugin: this.plugin.id, error: (e as Error).message });
-      return errorResponse(unauthorized(`authentication could not complete: ${(e as Error).message}`.slice(0, 300)));
     }
+    return this.run(ctx).catch((e: unknown) => this.fail(ctx, e));
+  }
+
+  /** bearer enabled and the Authorization header is the first place to look (Kong's default order). */
+  private get headerBearerFirst(): boolean {
+    return this.methods.has("bearer") && (this.c.bearer_token_param_type ?? ["header"])[0] === "header";
+  }
+
+  private isLogoutOrCallback(ctx: RequestContext): boolean {
+    const c = this.c;
+    if (c.logout_uri_suffix && ctx.path.endsWith(c.logout_uri_suffix)) return true;
+    return !!this.redirectUri && ctx.path === this.redirectUri.pathname && this.methods.has("authorization_code");
+  }
+
+  private fail(ctx: RequestContext, e: unknown): void | PluginResponse {
+    if (e instanceof OidcError) {
+      const anon = e.status === 401 ? this.anonymous(ctx) : undefined;
+      if (anon) return;
+      const res = errorResponse(e);
+      const cookies = this.takeSetCookies(ctx);
+      if (cookies.length) res.headers!["set-cookie"] = cookies;
+      return res;
+    }
+    this.env.log.warn("openid-connect: request failed", { plugin: this.plugin.id, error: (e as Error).message });
+    return errorResponse(unauthorized(`authentication could not complete: ${(e as Error).message}`.slice(0, 300)));
   }
 
   private async run(ctx: RequestContext): Promise<void | PluginResponse> {
