@@ -15,6 +15,8 @@ export async function publishService(
       await trx.insertInto("services").values({ id: svc.id, name, host: "127.0.0.1", port: 9 }).execute();
       await trx.insertInto("routes").values({ id: crypto.randomUUID(), name, service_id: svc.id, paths: JSON.stringify([opts.path ?? `/${name}`]) }).execute();
     }
+    // `gatehouse start` seeds the demo with its own plugins: the fixture's replace them
+    await trx.deleteFrom("plugins").where("service_id", "=", svc.id).where("name", "in", opts.oidc ? ["application-registration", "openid-connect"] : ["application-registration"]).execute();
     await trx.insertInto("plugins").values({ id: crypto.randomUUID(), name: "application-registration", service_id: svc.id, config: JSON.stringify(config) }).execute();
     if (opts.oidc) await trx.insertInto("plugins").values({ id: crypto.randomUUID(), name: "openid-connect", service_id: svc.id, config: JSON.stringify(opts.oidc) }).execute();
     return svc.id;

@@ -4,8 +4,15 @@
  * `(cp, req) => Promise<AdminResponse | undefined>`; undefined means "not mine".
  * They run before the built-in Kong routes. Append one line each.
  */
+import { applicationInstancesRoute } from "./application-instances";
+import { applicationsRoute } from "./applications";
+import { developersRoute } from "./developers";
 import type { AdminRoute } from "./http";
 
 export type { AdminRequest, AdminResponse, AdminRoute } from "./http";
 
-export const EXTRA_ROUTES: AdminRoute[] = [];
+export const EXTRA_ROUTES: AdminRoute[] = [
+  developersRoute,
+  applicationsRoute,
+  applicationInstancesRoute,
+];
