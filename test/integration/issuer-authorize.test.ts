@@ -27,7 +27,7 @@ describe.each(dbTargets())("authorization requests on $name", (target) => {
   const validate = (q: string | Record<string, string>) => h.cp.issuer.authorization.validate(new URLSearchParams(q));
 
   it("answers an unknown client, a missing or unregistered redirect_uri with an error page", async () => {
-    for (const q of [
+    const requests: (string | Record<string, string>)[] = [
       { response_type: "code", redirect_uri: cb },
       { client_id: "nope", response_type: "code", redirect_uri: cb },
       { client_id: conf, response_type: "code" },
@@ -36,7 +36,8 @@ describe.each(dbTargets())("authorization requests on $name", (target) => {
       { client_id: conf, response_type: "code", redirect_uri: "https://attacker.example/cb" },
       `client_id=${conf}&client_id=${pub}&response_type=code&redirect_uri=${encodeURIComponent(cb)}`,
       `client_id=${conf}&response_type=code&redirect_uri=${encodeURIComponent(cb)}&redirect_uri=${encodeURIComponent(cb)}`,
-    ]) {
+    ];
+    for (const q of requests) {
       const r = await validate(q);
       expect({ q, kind: r.kind }).toEqual({ q, kind: "error-page" });
     }

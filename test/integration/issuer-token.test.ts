@@ -238,7 +238,7 @@ describe("built-in issuer options", () => {
     } finally {
       await h.stop();
     }
-  });
+  }, 120_000);
 
   it("ISSUER_APPLICATION_CLAIM names the claim and is written into the built-in IdP connection", async () => {
     const h = await startIssuer({ env: { ISSUER_APPLICATION_CLAIM: "gh_app" } });
@@ -256,5 +256,5 @@ describe("built-in issuer options", () => {
     } finally {
       await h.stop();
     }
-  });
+  }, 120_000);
 });

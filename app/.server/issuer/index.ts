@@ -122,7 +122,7 @@ export class Issuer {
   }
 
   #modelDeps() {
-    return { db: this.deps.db, keys: this.keys, settings: this.settings, log: this.deps.log };
+    return { db: this.deps.db, keys: this.keys, settings: this.settings, log: this.deps.log, configEvents: this.deps.configEvents };
   }
 
   /**
@@ -476,7 +476,7 @@ export class Issuer {
       }
     } else if (token.length <= 200) {
       const row = await this.deps.db.selectFrom("refresh_tokens").select(["client_id", "family_id"]).where("token_hash", "=", sha256(token)).executeTakeFirst();
-      if (row && row.client_id === client.client_id) await revokeFamily(this.deps.db, row.family_id);
+      if (row && row.client_id === client.client_id) await revokeFamily(this.#modelDeps(), row.family_id);
     }
     res.writeHead(200, { ...this.#noStore, "content-length": 0 });
     res.end();
