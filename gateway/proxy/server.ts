@@ -321,8 +321,32 @@ export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage,
     };
     res.once("close", onClientClose);
 
+    // write_timeout: the upstream stopped taking the request body (undici paused the client's
+    // stream for backpressure and nothing moved for that long).
+    let writeTimedOut = false;
+    let writeTimer: NodeJS.Timeout | undefined;
+    if (body === req && service.write_timeout > 0) {
+      let lastBytes = req.socket.bytesRead;
+      let lastMove = performance.now();
+      writeTimer = setInterval(() => {
+        if (req.complete) return clearInterval(writeTimer);
+        const bytes = req.socket.bytesRead;
+        const now = performance.now();
+        if (bytes !== lastBytes || req.readableFlowing !== false) {
+          lastBytes = bytes;
+          lastMove = now;
+        } else if (now - lastMove >= service.write_timeout) {
+          clearInterval(writeTimer);
+          writeTimedOut = true;
+          controller?.abort(Object.assign(new Error("timed out writing the request to the upstream"), { code: "GH_WRITE_TIMEOUT" }));
+        }
+      }, Math.max(10, Math.min(service.write_timeout / 4, 1000)));
+      writeTimer.unref();
+    }
+
     return new Promise<void>((resolve) => {
       const done = () => {
+        clearInterval(writeTimer);
         res.off("close", onClientClose);
         resolve();
       };
@@ -350,6 +374,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage,
             },
             onResponseStart(c, status, upHeaders) {
               started = true;
+              clearInterval(writeTimer);
               setUpstreamMs(performance.now() - t0);
               const out = responseHeaders(upHeaders as Record<string, string | string[] | undefined>);
               if (!ctx) return writeHead(status, out);
@@ -406,7 +431,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage,
               }
               setUpstreamMs(performance.now() - t0);
               if (res.destroyed) return done();
-              if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT" || err instanceof undiciErrors.HeadersTimeoutError) {
+              if (writeTimedOut || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT" || err instanceof undiciErrors.HeadersTimeoutError) {
                 log.warn("upstream timed out", { service: service.name ?? service.id, code });
                 sendJson(res, 504, { message: "The upstream server is timing out" });
               } else if (code === "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH" || req.errored || (req.destroyed && !req.complete)) {
