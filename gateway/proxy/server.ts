@@ -240,7 +240,11 @@ export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage,
     }
     const method = req.method ?? "GET";
     const match = runtime.router.match(method, req.headers.host, path, req.headers);
-    if (!match) return sendJson(res, 404, { message: "no Route matched with those values" });
+    if (!match) {
+      sendJson(res, 404, { message: "no Route matched with those values" });
+      metrics.record("", "", 404, performance.now() - start, null);
+      return;
+    }
     const service = match.service;
     const serviceLabel = service?.name ?? service?.id ?? "";
     const routeLabel = match.route.name ?? match.route.id;
