@@ -176,6 +176,16 @@ class Ctx implements RequestContext {
     if (this.credentialIdentifier) h.set("x-credential-identifier", this.credentialIdentifier);
     if (this.anonymous) h.set("x-anonymous-consumer", "true");
   }
+  /** Set by setUpstreamQuery: the query string sent upstream instead of the client's. */
+  upstreamQuery: string | undefined;
+  setUpstreamQuery(query: URLSearchParams | string): void {
+    this.upstreamQuery = typeof query === "string" ? query.replace(/^\?/, "") : query.toString();
+  }
+  setUpstreamBody(body: Buffer): void {
+    this.bufferedBody = body;
+    this.upstreamHeaders.remove("transfer-encoding");
+    this.upstreamHeaders.set("content-length", String(body.length));
+  }
   async readBody(limit = 1024 * 1024): Promise<Buffer | undefined> {
     if (this.bufferedBody) return this.bufferedBody.length <= limit ? this.bufferedBody : undefined;
     if (!hasBody(this.req)) return (this.bufferedBody = Buffer.alloc(0));
@@ -312,7 +322,8 @@ export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage,
     setUpstreamMs: (ms: number) => void,
   ): Promise<void> {
     const pathUp = upstreamPath(service.path, match.strippedPath, match.route.strip_path && match.matched !== "");
-    const target = rawQuery ? `${pathUp}?${rawQuery}` : pathUp;
+    const query = ctx?.upstreamQuery ?? rawQuery;
+    const target = query ? `${pathUp}?${query}` : pathUp;
     const pool = upstreams.pool(service);
     const buffered = ctx?.bufferedBody;
     const body = buffered ?? (hasBody(req) ? req : null);
