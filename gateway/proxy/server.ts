@@ -10,6 +10,7 @@ import type { Logger } from "../../lib/log";
 import type { Consumer, Service } from "../contract/entities";
 import type { HeaderMap, LogInfo, PluginResponse, RequestContext } from "../plugins/types";
 import type { Metrics } from "./metrics";
+import { normalizePath } from "./normalize";
 import { upstreamPath, type RouteMatch } from "./router";
 import { UNEXPECTED, type ChainEntry, type Runtime } from "./runtime";
 import type { Upstreams } from "./upstream";
@@ -248,6 +249,9 @@ export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage,
     } else {
       return sendJson(res, 400, { message: "Bad request: invalid request target" });
     }
+    const normalized = normalizePath(path);
+    if (normalized === null) return sendJson(res, 400, { message: "Bad request: invalid percent-encoding in the path" });
+    path = normalized;
     const method = req.method ?? "GET";
     const match = runtime.router.match(method, req.headers.host, path, req.headers);
     if (!match) {
