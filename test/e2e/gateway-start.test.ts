@@ -54,5 +54,5 @@ describe("gatehouse start: the data plane", () => {
     gh = undefined;
     // the data plane cached what it served
     expect(fs.statSync(path.join(dataDir, "dp-snapshot.json")).mode & 0o777).toBe(0o600);
-  });
+  }, 150_000);
 });

@@ -76,7 +76,7 @@ describe.each(dbTargets())("Admin API on $name", (target) => {
 
     const patched = await call("PATCH", `/plugins/${onRoute.body.id}`, "config.deny=x&config.deny=y&config.hide_groups_header=true", { form: true });
     expect(patched.status).toBe(200);
-    expect(patched.body.config).toEqual({ allow: null, deny: ["x", "y"], hide_groups_header: true, always_use_authenticated_groups: false });
+    expect(patched.body.config).toEqual({ allow: null, deny: ["x", "y"], hide_groups_header: true, always_use_authenticated_groups: false, include_consumer_groups: false });
     const single = await call("PATCH", `/plugins/${onRoute.body.id}`, "config.deny=only", { form: true });
     expect(single.body.config.deny).toEqual(["only"]);
     expect(single.body.config.hide_groups_header).toBe(true); // merged, not replaced
@@ -226,5 +226,11 @@ describe.each(dbTargets())("Admin API on $name", (target) => {
     expect(snap.session_secret.length).toBeGreaterThanOrEqual(32);
     expect(snap.idp_connections.length).toBeGreaterThanOrEqual(1);
     expect(snap.services.some((s: { name: string }) => s.name === "sync-svc")).toBe(true);
+    // a data plane ahead of the control plane (restored database) gets the current snapshot at once
+    const t1 = Date.now();
+    const ahead = await fetch(`${cp.cluster}/v1/config?after=${v + 1000}&wait=5`, { headers: { authorization: `Bearer ${cp.cp.secrets.clusterToken}` } });
+    expect(ahead.status).toBe(200);
+    expect((await ahead.json()).version).toBe(v);
+    expect(Date.now() - t1).toBeLessThan(2000);
   });
 });
