@@ -248,6 +248,7 @@ class OpenIdConnect implements PluginInstance {
                 token_endpoint: `${builtin.issuer}/token`,
                 authorization_endpoint: `${builtin.issuer}/authorize`,
                 introspection_endpoint: `${builtin.issuer}/introspect`,
+                end_session_endpoint: `${builtin.issuer}/logout`,
               },
             },
             now: rt.now,
