@@ -57,6 +57,8 @@ export interface OidcConfig {
   bearer_token_cookie_name?: string | null;
   client_credentials_param_type?: string[];
   password_param_type?: string[];
+  refresh_token_param_type?: string[];
+  refresh_token_param_name?: string | null;
   redirect_uri?: string[] | null;
   scopes?: string[] | null;
   scopes_required?: string[] | null;
@@ -352,14 +354,20 @@ class OpenIdConnect implements PluginInstance {
       if (auth) return this.authorized(ctx, auth);
     }
 
-    // 3. session
+    // 3. refresh_token: the caller sends a refresh token; the gateway's client redeems it
+    if (m.has("refresh_token")) {
+      const auth = await this.grantFromRefreshToken(ctx, body);
+      if (auth) return this.authorized(ctx, auth);
+    }
+
+    // 4. session
     const sessionMethods = m.has("session") || m.has("authorization_code");
     if (sessionMethods) {
       const res = await this.fromSession(ctx, cookies);
       if (res) return res.result;
     }
 
-    // 4. authorization_code: send the browser to the IdP
+    // 5. authorization_code: send the browser to the IdP
     if (m.has("authorization_code") && (ctx.method === "GET" || ctx.method === "HEAD")) {
       return this.redirectToIdp(ctx, cookies);
     }
@@ -372,6 +380,7 @@ class OpenIdConnect implements PluginInstance {
     if (m.has("bearer") || m.has("introspection")) ways.push("an access token (Authorization: Bearer <token>)");
     if (m.has("client_credentials")) ways.push("client credentials (Authorization: Basic <client_id:client_secret>)");
     if (m.has("password")) ways.push("a username and password (Authorization: Basic)");
+    if (m.has("refresh_token")) ways.push("a refresh token (Refresh-Token header)");
     if (m.has("session")) ways.push("a session cookie");
     return ways.join(" or ") || "a credential (no auth_methods are enabled)";
   }
@@ -558,6 +567,53 @@ class OpenIdConnect implements PluginInstance {
     // An opaque token straight from the IdP's token endpoint, nothing to verify it against:
     // trusted as the token endpoint's answer, with no claims.
     return { token, claims: { iss: meta.issuer }, issuer: meta.issuer };
+  }
+
+  /**
+   * Kong's refresh_token method: a refresh token in the `Refresh-Token` header, or
+   * `refresh_token` in the query or body (`refresh_token_param_name` renames both).
+   * The result is cached per refresh token until the access token expires, so a
+   * rotating IdP does not see the same refresh token twice while it is valid.
+   */
+  private async grantFromRefreshToken(ctx: RequestContext, body: { v?: Record<string, unknown> | null }): Promise<Authenticated | undefined> {
+    const c = this.c;
+    let token: string | undefined;
+    let where = "";
+    for (const t of c.refresh_token_param_type ?? ["header", "query", "body"]) {
+      if (t === "header") {
+        const v = ctx.headers[(c.refresh_token_param_name ?? "refresh-token").toLowerCase()];
+        if (typeof v === "string" && v) [token, where] = [v.trim(), "header"];
+      } else if (t === "query") {
+        const v = ctx.query.get(c.refresh_token_param_name ?? "refresh_token");
+        if (v) [token, where] = [v, "query"];
+      } else if (t === "body") {
+        const v = (await bodyParams(ctx, body))?.[c.refresh_token_param_name ?? "refresh_token"];
+        if (typeof v === "string" && v) [token, where] = [v, "body"];
+      }
+      if (token) break;
+    }
+    if (!token) return undefined;
+    const meta = await this.main.metadata().catch((e: Error) => {
+      throw invalidToken(`the IdP's discovery document could not be loaded (${e.message})`);
+    });
+    const endpoint = c.token_endpoint || meta.token_endpoint;
+    if (!endpoint) throw invalidToken(`issuer ${meta.issuer} has no token_endpoint`);
+    const auth = this.pluginClientAuth(endpoint, meta.issuer);
+    if (!auth) throw invalidToken("refresh tokens cannot be redeemed: the plugin has no client_id configured");
+    let response: TokenResponse;
+    try {
+      response = await this.rt.tokenClient.cachedGrant(endpoint, { grant_type: "refresh_token", refresh_token: token }, auth, `${auth.client_secret ?? ""}\n${token}`, c.cache_tokens !== false);
+    } catch (e) {
+      if (!(e instanceof TokenEndpointError)) throw e;
+      if (e.rejected) throw invalidToken(`the IdP refused the refresh token: ${e.error}`);
+      throw invalidToken(`the IdP's token endpoint is unavailable: ${e.description}`.slice(0, 300));
+    }
+    if (where === "header") ctx.upstreamHeaders.remove((c.refresh_token_param_name ?? "refresh-token").toLowerCase());
+    else if (where === "query") ctx.query.delete(c.refresh_token_param_name ?? "refresh_token");
+    const at = response.access_token;
+    if (looksLikeJwt(at)) return this.verifyJwtCached(at);
+    if (this.methods.has("introspection")) return this.introspect(at);
+    return { token: at, claims: { iss: meta.issuer }, issuer: meta.issuer };
   }
 
   private hideBasic(ctx: RequestContext, where: string): void {
