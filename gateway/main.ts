@@ -79,8 +79,8 @@ export async function startDataPlane(opts: DataPlaneOptions): Promise<RunningDat
   let lastApplied = 0;
   const cacheFile = opts.cacheFile ?? path.join(config.dataDir, SNAPSHOT_FILE);
 
-  const swap = (snapshot: Snapshot) => {
-    const next = compileRuntime(snapshot, registry, log, outbound);
+  const swap = (snapshot: Snapshot, compiled?: Runtime) => {
+    const next = compiled ?? compileRuntime(snapshot, registry, log, outbound);
     const prev = runtime;
     runtime = next;
     lastApplied = Date.now();
@@ -105,9 +105,14 @@ export async function startDataPlane(opts: DataPlaneOptions): Promise<RunningDat
       waitSeconds: opts.pollWaitSeconds,
       version: () => runtime?.version ?? 0,
       async apply(snapshot) {
-        compileRuntime(snapshot, registry, log, outbound).close(); // refuse what cannot compile before caching it
-        writeSnapshotFile(cacheFile, snapshot);
-        swap(snapshot);
+        const compiled = compileRuntime(snapshot, registry, log, outbound); // refuse what cannot compile before caching it
+        try {
+          writeSnapshotFile(cacheFile, snapshot);
+        } catch (err) {
+          compiled.close();
+          throw err;
+        }
+        swap(snapshot, compiled);
       },
     });
     // Try the control plane first; when it cannot be reached, boot from the cache.

@@ -51,7 +51,7 @@ export interface Config {
 
 /** Every variable Gatehouse reads, its default and what it accepts (README is generated from the same words). */
 export const ENV_DOC: { name: string; default: string; doc: string }[] = [
-  { name: "GATEHOUSE_ENV", default: "development", doc: "development | production. production makes a missing GATEHOUSE_SECRET or ADMIN_TOKEN, or an http PUBLIC_URL, fatal" },
+  { name: "GATEHOUSE_ENV", default: "development", doc: "development | production. production makes a missing GATEHOUSE_SECRET or ADMIN_TOKEN, or an http PUBLIC_URL, fatal on the control plane (data planes need none of them)" },
   { name: "DATA_DIR", default: "./.data", doc: "embedded database, generated secrets, lock file, data plane snapshot cache" },
   { name: "DATABASE_URL", default: "(unset: embedded PGlite in $DATA_DIR/pglite)", doc: "postgres://user:pass@host:port/db to use PostgreSQL" },
   { name: "PORTAL_LISTEN", default: "0.0.0.0:3000", doc: "portal, /admin, /api/v1, built-in issuer (/oauth2), /health" },

@@ -14,7 +14,8 @@ import type { FieldError } from "../contract/schema";
 import { emptySnapshot, type Snapshot } from "../contract/snapshot";
 
 export class DeclarativeError extends Error {
-  override name = "DeclarativeError";
+  // the CLI prints errors of this name as one message, without a stack
+  override name = "DeclarativeConfigError";
   constructor(readonly file: string, readonly errors: FieldError[]) {
     super(`${file}: ${errors.length} error${errors.length === 1 ? "" : "s"}\n${errors.map((e) => `  ${e.path}: ${e.message}`).join("\n")}`);
   }

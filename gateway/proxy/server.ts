@@ -5,7 +5,6 @@
  * first config).
  */
 import type http from "node:http";
-import { pipeline } from "node:stream";
 import { errors as undiciErrors, type Dispatcher } from "undici";
 import type { Logger } from "../../lib/log";
 import type { Consumer, Service } from "../contract/entities";
@@ -275,6 +274,13 @@ export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage,
     });
 
     const headersUp = service ? upstreamHeaders(req, match, service, clientIp) : {};
+    if (!chain.length && service) {
+      forward(req, res, match, service, rawQuery, headersUp, null, ran, (ms) => (upstreamMs = ms)).catch((err) => {
+        log.error("request failed", { err, route: match.route.id });
+        sendJson(res, 500, UNEXPECTED);
+      });
+      return;
+    }
     const proceed = async (): Promise<void> => {
       if (chain.length) {
         ctx = new Ctx(req, path, rawQuery, match, runtime.view, clientIp, headersUp);
@@ -296,7 +302,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage,
     });
   };
 
-  async function forward(
+  function forward(
     req: http.IncomingMessage,
     res: http.ServerResponse,
     match: RouteMatch,
@@ -313,55 +319,140 @@ export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage,
     const pool = upstreams.pool(service);
     const buffered = ctx?.bufferedBody;
     const body = buffered ?? (hasBody(req) ? req : null);
+    const filters = ctx ? ran.filter((r) => r.instance.header_filter) : [];
     const t0 = performance.now();
     let attempt = 0;
-    let up: Dispatcher.ResponseData;
-    for (;;) {
-      try {
-        up = await pool.request({
-          path: target,
-          method: req.method as Dispatcher.HttpMethod,
-          headers,
-          body,
-          headersTimeout: service.read_timeout,
-          bodyTimeout: service.read_timeout,
-        });
-        break;
-      } catch (err) {
-        const code = (err as { code?: string }).code ?? "";
-        const retryable = CONNECT_ERRORS.has(code) && attempt < service.retries && (body !== req || !req.readableDidRead);
-        if (retryable) {
-          attempt++;
-          continue;
+    let controller: Dispatcher.DispatchController | null = null;
+    const onClientClose = () => {
+      if (!res.writableFinished) controller?.abort(new Error("the client closed the connection"));
+    };
+    res.once("close", onClientClose);
+
+    // write_timeout: the upstream stopped taking the request body (undici paused the client's
+    // stream for backpressure and nothing moved for that long).
+    let writeTimedOut = false;
+    let writeTimer: NodeJS.Timeout | undefined;
+    if (body === req && service.write_timeout > 0) {
+      let lastBytes = req.socket.bytesRead;
+      let lastMove = performance.now();
+      writeTimer = setInterval(() => {
+        if (req.complete) return clearInterval(writeTimer);
+        const bytes = req.socket.bytesRead;
+        const now = performance.now();
+        if (bytes !== lastBytes || req.readableFlowing !== false) {
+          lastBytes = bytes;
+          lastMove = now;
+        } else if (now - lastMove >= service.write_timeout) {
+          clearInterval(writeTimer);
+          writeTimedOut = true;
+          controller?.abort(Object.assign(new Error("timed out writing the request to the upstream"), { code: "GH_WRITE_TIMEOUT" }));
         }
-        setUpstreamMs(performance.now() - t0);
-        if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT" || err instanceof undiciErrors.HeadersTimeoutError) {
-          log.warn("upstream timed out", { service: service.name ?? service.id, code });
-          return sendJson(res, 504, { message: "The upstream server is timing out" });
-        }
-        if (code === "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH" || code === "ECONNABORTED" || req.errored || req.destroyed && !req.complete) {
-          // the client went away or sent less than it announced
-          return sendJson(res, 400, { message: "Bad request: the request body ended early" });
-        }
-        log.warn("upstream unreachable", { service: service.name ?? service.id, code, attempts: attempt + 1 });
-        return sendJson(res, 502, { message: "An invalid response was received from the upstream server" });
-      }
+      }, Math.max(10, Math.min(service.write_timeout / 4, 1000)));
+      writeTimer.unref();
     }
-    setUpstreamMs(performance.now() - t0);
-    const outHeaders = responseHeaders(up.headers as Record<string, string | string[] | undefined>);
-    if (ctx) {
-      for (const [k, v] of Object.entries(ctx.responseHeaders)) outHeaders[k.toLowerCase()] = v;
-      const info = { status: up.statusCode, headers: outHeaders };
-      for (const { instance } of ran) if (instance.header_filter) await instance.header_filter(ctx, info);
-    }
-    for (const [k, v] of Object.entries(outHeaders)) if (v !== undefined) res.setHeader(k, v);
-    res.writeHead(up.statusCode);
-    pipeline(up.body, res, (err) => {
-      if (err && !res.writableFinished) {
-        const code = (err as { code?: string }).code;
-        if (code !== "ERR_STREAM_PREMATURE_CLOSE") log.warn("upstream response ended with an error", { code, service: service.name ?? service.id });
-        res.destroy();
-      }
+
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearInterval(writeTimer);
+        res.off("close", onClientClose);
+        resolve();
+      };
+      const dispatch = () => {
+        let started = false;
+        let headWritten = false;
+        let pending: Buffer[] | null = null;
+        let ended = false;
+        const writeHead = (status: number, out: Record<string, string | string[] | undefined>) => {
+          if (ctx) for (const k in out) if (out[k] === undefined) delete out[k];
+          res.writeHead(status, out as http.OutgoingHttpHeaders);
+          headWritten = true;
+        };
+        const write = (c: Dispatcher.DispatchController, chunk: Buffer) => {
+          if (!res.write(chunk)) {
+            c.pause();
+            res.once("drain", () => c.resume());
+          }
+        };
+        pool.dispatch(
+          { path: target, method: req.method as Dispatcher.HttpMethod, headers, body },
+          {
+            onRequestStart(c) {
+              controller = c;
+            },
+            onResponseStart(c, status, upHeaders) {
+              started = true;
+              clearInterval(writeTimer);
+              setUpstreamMs(performance.now() - t0);
+              const out = responseHeaders(upHeaders as Record<string, string | string[] | undefined>);
+              if (!ctx) return writeHead(status, out);
+              for (const k in ctx.responseHeaders) out[k.toLowerCase()] = ctx.responseHeaders[k];
+              if (!filters.length) return writeHead(status, out);
+              c.pause();
+              pending = [];
+              const info = { status, headers: out };
+              (async () => {
+                for (const { instance } of filters) await instance.header_filter!(ctx, info);
+              })().then(
+                () => {
+                  writeHead(info.status, info.headers);
+                  const queued = pending ?? [];
+                  pending = null;
+                  for (const chunk of queued) write(c, chunk);
+                  if (ended) {
+                    res.end();
+                    done();
+                  } else c.resume();
+                },
+                (err) => {
+                  log.error("plugin header_filter failed", { err });
+                  c.abort(err as Error);
+                },
+              );
+            },
+            onResponseData(c, chunk) {
+              if (pending) pending.push(chunk);
+              else write(c, chunk);
+            },
+            onResponseEnd() {
+              if (pending) {
+                ended = true;
+                return;
+              }
+              res.end();
+              done();
+            },
+            onResponseError(_c, err) {
+              if (started) {
+                if (headWritten || !res.headersSent) {
+                  const code = (err as { code?: string }).code;
+                  if (code !== "UND_ERR_ABORTED") log.warn("upstream response ended with an error", { code, service: service.name ?? service.id });
+                }
+                if (!headWritten && !res.headersSent) sendJson(res, 500, UNEXPECTED);
+                else res.destroy();
+                return done();
+              }
+              const code = (err as { code?: string }).code ?? "";
+              if (CONNECT_ERRORS.has(code) && attempt < service.retries && (body !== req || !req.readableDidRead) && !res.destroyed) {
+                attempt++;
+                return dispatch();
+              }
+              setUpstreamMs(performance.now() - t0);
+              if (res.destroyed) return done();
+              if (writeTimedOut || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT" || err instanceof undiciErrors.HeadersTimeoutError) {
+                log.warn("upstream timed out", { service: service.name ?? service.id, code });
+                sendJson(res, 504, { message: "The upstream server is timing out" });
+              } else if (code === "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH" || req.errored || (req.destroyed && !req.complete)) {
+                sendJson(res, 400, { message: "Bad request: the request body ended early" });
+              } else {
+                log.warn("upstream unreachable", { service: service.name ?? service.id, code, attempts: attempt + 1 });
+                sendJson(res, 502, { message: "An invalid response was received from the upstream server" });
+              }
+              done();
+            },
+          },
+        );
+      };
+      dispatch();
     });
   }
 }

@@ -1,6 +1,8 @@
 /**
- * Keep-alive undici pools, one per upstream origin and connect timeout, kept
- * across snapshot swaps while some service still points at them.
+ * Keep-alive undici pools, one per upstream origin and timeouts (a service's
+ * connect_timeout, and read_timeout as the pool's headers and body timeouts, so
+ * no per-request timer is needed), kept across snapshot swaps while some
+ * service still points at them.
  */
 import { Pool } from "undici";
 import type { Service } from "../contract/entities";
@@ -28,7 +30,7 @@ export class Upstreams {
   }
 
   #key(s: Service): string {
-    return `${serviceOrigin(s)}|${s.connect_timeout}`;
+    return `${serviceOrigin(s)}|${s.connect_timeout}|${s.read_timeout}`;
   }
 
   pool(s: Service): Pool {
@@ -44,9 +46,8 @@ export class Upstreams {
           keepAliveTimeout: 60_000,
           keepAliveMaxTimeout: 600_000,
           connect: { timeout: s.connect_timeout, rejectUnauthorized: true },
-          // Timeouts are per request (service read timeout); these are only upper bounds.
-          headersTimeout: 0,
-          bodyTimeout: 0,
+          headersTimeout: s.read_timeout,
+          bodyTimeout: s.read_timeout,
         }),
       };
       this.#pools.set(key, e);
