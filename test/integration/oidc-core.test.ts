@@ -127,8 +127,18 @@ describe("openid-connect protocol core", () => {
       const unknown = await idp.sign(goodClaims(idp), { kid: "rotated-later" });
       await expect(verifyJwt(unknown, { issuers: [t] })).rejects.toThrow(/kid/); // rediscovery fails quietly
       expect((await verifyJwt(token, { issuers: [t] })).claims.client_id).toBe("svc");
-      const fresh = new TrustedIssuer({ source: { discovery: idp.issuer } });
+      const fresh = new TrustedIssuer({ source: { discovery: idp.issuer }, now: () => now });
       await expect(verifyJwt(token, { issuers: [fresh] })).rejects.toThrow(/could not be loaded/);
+      // while the first load fails it is retried at most every 5 s
+      await expect(verifyJwt(token, { issuers: [fresh] })).rejects.toThrow(/could not be loaded/);
+      expect(fresh.fetches).toBe(1);
+      await idp.start();
+      await expect(verifyJwt(token, { issuers: [fresh] })).rejects.toThrow(/could not be loaded/);
+      expect(fresh.fetches).toBe(1);
+      now += 5_000;
+      expect((await verifyJwt(token, { issuers: [fresh] })).issuer).toBe(idp.issuer);
+      expect(fresh.fetches).toBe(2);
+      await idp.stop();
     } finally {
       await idp.start();
     }

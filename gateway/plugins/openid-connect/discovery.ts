@@ -84,6 +84,8 @@ export interface TrustedIssuerOptions {
   source: { discovery: string } | { issuer: string; jwks: unknown; metadata?: Partial<IssuerMetadata> };
   extraJwksUris?: string[];
   rediscoverAfterMs?: number;
+  /** While the first load fails, how long before it is tried again (default 5 s). */
+  retryFailedAfterMs?: number;
   now?: () => number;
   timeoutMs?: number;
 }
@@ -118,7 +120,7 @@ export class TrustedIssuer {
 
   /** Loads metadata and keys on first use; throws if that first load fails. */
   async metadata(): Promise<IssuerMetadata> {
-    if (!this.meta) await this.refresh();
+    if (!this.meta) await this.firstLoad();
     if (!this.meta) throw new Error(this.lastError ?? "issuer metadata unavailable");
     return this.meta;
   }
@@ -142,7 +144,7 @@ export class TrustedIssuer {
   async keysFor(kid: string | undefined, alg: string): Promise<VerificationKey[]> {
     if (!this.meta) {
       try {
-        await this.refresh();
+        await this.firstLoad();
       } catch {
         // lastError says why; no keys to offer
       }
@@ -165,6 +167,17 @@ export class TrustedIssuer {
 
   private pick(kid: string | undefined, alg: string): VerificationKey[] {
     return this.keys.filter((k) => (kid === undefined || k.kid === kid) && k.algs.includes(alg));
+  }
+
+  /**
+   * The first load, retried at most every `retryFailedAfterMs` (5 s) while it fails:
+   * an unreachable IdP costs requests a fast 401, not a connection attempt each.
+   */
+  private firstLoad(): Promise<void> {
+    if (this.lastError !== undefined && !this.inflight && this.now() - this.loadedAt < (this.opts.retryFailedAfterMs ?? 5_000)) {
+      return Promise.reject(new Error(this.lastError));
+    }
+    return this.refresh();
   }
 
   /** Reloads metadata and keys now (single flight). On failure the previous ones stay. */
