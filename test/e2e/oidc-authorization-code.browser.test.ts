@@ -197,6 +197,24 @@ describe("seed 3: authorization code in Chromium through the gateway", () => {
     expect(post.status).toBe(401);
   });
 
+  it("refuses callbacks that do not belong to this browser's request: state, iss (RFC 9207), replayed codes", async () => {
+    const start = await fetch(`${gw.url}/app/cb-test`, { redirect: "manual" });
+    const pendingCookie = String(start.headers.get("set-cookie")).split(";")[0];
+    const state = new URL(start.headers.get("location")!).searchParams.get("state")!;
+    const cb = (q: string, cookie = pendingCookie) => fetch(`${gw.url}/app/callback?${q}`, { headers: { cookie }, redirect: "manual" });
+    const wrongState = await cb(`code=abc&state=not-${state}`);
+    expect(wrongState.status).toBe(400);
+    expect(((await wrongState.json()) as { error_description: string }).error_description).toMatch(/state does not match/);
+    const mixUp = await cb(`code=abc&state=${state}&iss=${encodeURIComponent("https://evil.example")}`);
+    expect(mixUp.status).toBe(400);
+    expect(((await mixUp.json()) as { error_description: string }).error_description).toMatch(/RFC 9207/);
+    const noCookie = await cb(`code=abc&state=${state}&iss=${encodeURIComponent(idp.issuer)}`, "");
+    expect(noCookie.status).toBe(400);
+    const badCode = await cb(`code=abc&state=${state}&iss=${encodeURIComponent(idp.issuer)}`);
+    expect(badCode.status).toBe(400);
+    expect(((await badCode.json()) as { error_description: string }).error_description).toMatch(/refused the authorization code: invalid_grant/);
+  });
+
   it("locks out once the session's absolute timeout passes", async () => {
     const cookie = await sessionCookieHeader();
     expect((await fetch(`${gw.url}/app/still`, { headers: { cookie }, redirect: "manual" })).status).toBe(200);
