@@ -29,7 +29,8 @@ export interface VerificationKey {
   /** Algorithms this key may verify: its `alg`, or what its type allows. Never HMAC, never none. */
   algs: string[];
   jwk: JWK;
-  key: CryptoKey | Uint8Array;
+  /** The key imported for one of `algs` (an RSA key without `alg` may verify RS* and PS*: one import each, cached). */
+  keyFor(alg: string): Promise<CryptoKey | Uint8Array>;
 }
 
 const RSA_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"];
@@ -62,8 +63,13 @@ export async function importKeys(jwks: unknown): Promise<VerificationKey[]> {
     const algs = algorithmsForKey(jwk);
     if (algs.length === 0) continue;
     try {
-      const key = await importJWK(jwk, algs[0]);
-      out.push({ kid: typeof jwk.kid === "string" ? jwk.kid : undefined, algs, jwk, key });
+      const imported = new Map<string, Promise<CryptoKey | Uint8Array>>([[algs[0], Promise.resolve(await importJWK(jwk, algs[0]))]]);
+      const keyFor = (alg: string) => {
+        let k = imported.get(alg);
+        if (!k) imported.set(alg, (k = importJWK(jwk, alg)));
+        return k;
+      };
+      out.push({ kid: typeof jwk.kid === "string" ? jwk.kid : undefined, algs, jwk, keyFor });
     } catch {
       // a key we cannot use is skipped, the others still work
     }
