@@ -10,6 +10,7 @@ import type { Logger } from "../../lib/log";
 import type { Consumer, Service } from "../contract/entities";
 import type { HeaderMap, LogInfo, PluginResponse, RequestContext } from "../plugins/types";
 import type { Metrics } from "./metrics";
+import { normalizePath } from "./normalize";
 import { upstreamPath, type RouteMatch } from "./router";
 import { UNEXPECTED, type ChainEntry, type Runtime } from "./runtime";
 import type { Upstreams } from "./upstream";
@@ -162,12 +163,6 @@ class Ctx implements RequestContext {
   get query(): URLSearchParams {
     return (this.#query ??= new URLSearchParams(this.rawQuery));
   }
-  /** The query string going upstream: the received one, unless a plugin changed ctx.query (hide_credentials). */
-  upstreamQuery(): string {
-    if (!this.#query) return this.rawQuery;
-    const s = this.#query.toString();
-    return s === new URLSearchParams(this.rawQuery).toString() ? this.rawQuery : s;
-  }
   setConsumer(consumer: Consumer | null, credentialIdentifier?: string | null, opts?: { anonymous?: boolean }): void {
     this.consumer = consumer;
     this.credentialIdentifier = credentialIdentifier ?? null;
@@ -181,6 +176,16 @@ class Ctx implements RequestContext {
     }
     if (this.credentialIdentifier) h.set("x-credential-identifier", this.credentialIdentifier);
     if (this.anonymous) h.set("x-anonymous-consumer", "true");
+  }
+  /** Set by setUpstreamQuery: the query string sent upstream instead of the client's. */
+  upstreamQuery: string | undefined;
+  setUpstreamQuery(query: URLSearchParams | string): void {
+    this.upstreamQuery = typeof query === "string" ? query.replace(/^\?/, "") : query.toString();
+  }
+  setUpstreamBody(body: Buffer): void {
+    this.bufferedBody = body;
+    this.upstreamHeaders.remove("transfer-encoding");
+    this.upstreamHeaders.set("content-length", String(body.length));
   }
   async readBody(limit = 1024 * 1024): Promise<Buffer | undefined> {
     if (this.bufferedBody) return this.bufferedBody.length <= limit ? this.bufferedBody : undefined;
@@ -244,9 +249,16 @@ export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage,
     } else {
       return sendJson(res, 400, { message: "Bad request: invalid request target" });
     }
+    const normalized = normalizePath(path);
+    if (normalized === null) return sendJson(res, 400, { message: "Bad request: invalid percent-encoding in the path" });
+    path = normalized;
     const method = req.method ?? "GET";
     const match = runtime.router.match(method, req.headers.host, path, req.headers);
-    if (!match) return sendJson(res, 404, { message: "no Route matched with those values" });
+    if (!match) {
+      sendJson(res, 404, { message: "no Route matched with those values" });
+      metrics.record("", "", 404, performance.now() - start, null);
+      return;
+    }
     const service = match.service;
     const serviceLabel = service?.name ?? service?.id ?? "";
     const routeLabel = match.route.name ?? match.route.id;
@@ -314,7 +326,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage,
     setUpstreamMs: (ms: number) => void,
   ): Promise<void> {
     const pathUp = upstreamPath(service.path, match.strippedPath, match.route.strip_path && match.matched !== "");
-    const query = ctx ? ctx.upstreamQuery() : rawQuery;
+    const query = ctx?.upstreamQuery ?? rawQuery;
     const target = query ? `${pathUp}?${query}` : pathUp;
     const pool = upstreams.pool(service);
     const buffered = ctx?.bufferedBody;

@@ -201,6 +201,12 @@ describe("openid-connect bearer through the gateway", () => {
     const r = await call("/hidden", { bearer: token });
     expect(r.status).toBe(200);
     expect(r.seen.headers.authorization).toBeUndefined();
+    const q = await call(`/hidden?x=1&access_token=${token}`);
+    expect(q.status).toBe(200);
+    expect(q.seen.url).toBe("/?x=1");
+    const b = await call("/hidden", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `access_token=${token}&a=b` });
+    expect(b.status).toBe(200);
+    expect(b.seen.bodyBytes).toBe("a=b".length);
   });
 
   it("introspects opaque tokens (RFC 7662) and caches the answer", async () => {

@@ -9,6 +9,7 @@
  * wrong secret never rides on a cached token, credentials in query/body, and the
  * password grant on its own and combined with client_credentials.
  */
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Plugin, Route } from "../../gateway/contract/entities";
 import { startTestIdp, type TestIdp } from "../support/oidc-provider";
@@ -129,9 +130,15 @@ describe("openid-connect client_credentials through the gateway", () => {
     expect(q.status).toBe(200);
     expect(q.seen.url).not.toContain(SECRET);
     expect(q.seen.url).toContain("x=1");
-    const b = await call("/anywhere", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `client_id=svc&client_secret=${SECRET}` });
+    const b = await call("/anywhere", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `client_id=svc&client_secret=${SECRET}&keep=1` });
     expect(b.status).toBe(200);
     expect(String(b.seen.headers.authorization)).toMatch(/^Bearer ey/);
+    // the credentials are taken out of the body; the rest goes upstream
+    expect(b.seen.bodyBytes).toBe("keep=1".length);
+    expect(b.seen.bodySha256).toBe(createHash("sha256").update("keep=1").digest("hex"));
+    const j = await call("/anywhere", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ client_id: "svc", client_secret: SECRET, keep: 1 }) });
+    expect(j.status).toBe(200);
+    expect(j.seen.bodySha256).toBe(createHash("sha256").update('{"keep":1}').digest("hex"));
   });
 
   it("keeps serving the cached token while the IdP is down; unknown credentials get 401, not 5xx", async () => {

@@ -148,6 +148,13 @@ describe("routing priority (Kong's rules)", () => {
     expect(notPreserved.headers.host).toBe(`${upstream.host}:${upstream.port}`);
   });
 
+  it("normalizes the path before routing: dot segments cannot leave a route's prefix", async () => {
+    expect(seenUrl((await get("/strip/a/../b")).body)).toBe("/base/b");
+    expect((await get("/strip/../nothing-here")).status).toBe(404);
+    expect((await get("/strip/%2e%2e/nothing-here")).status).toBe(404);
+    expect((await get("/strip/%zz")).status).toBe(400);
+  });
+
   it("404 when nothing matches, and routes of a disabled service are not routed", async () => {
     const r = await get("/nothing-here");
     expect(r.status).toBe(404);

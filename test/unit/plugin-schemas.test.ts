@@ -51,7 +51,8 @@ describe("plugin schemas", () => {
 
   it("coerces form-encoded values: a single value for an array, booleans, numbers", () => {
     const r = validatePluginConfig("acl", { allow: "gold", hide_groups_header: "true" }, { coerce: true });
-    expect(r).toEqual({ ok: true, value: { allow: ["gold"], deny: null, hide_groups_header: true, always_use_authenticated_groups: false } });
+    expect(r).toEqual({ ok: true, value: { allow: ["gold"], deny: null, hide_groups_header: true, always_use_authenticated_groups: false, include_consumer_groups: false } });
+    expect(validatePluginConfig("acl", { allow: ["a"], include_consumer_groups: true }).ok).toBe(false);
     const bad = validatePluginConfig("acl", { allow: "gold", hide_groups_header: "maybe" }, { coerce: true });
     expect(bad.ok).toBe(false);
   });

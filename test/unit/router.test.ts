@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { normalizePath } from "../../gateway/proxy/normalize";
 import { Router, upstreamPath } from "../../gateway/proxy/router";
 import { testRoute, testService } from "../support/gateway";
 
@@ -34,5 +35,18 @@ describe("router", () => {
     expect(upstreamPath("/base/", "/9", true)).toBe("/base/9");
     expect(upstreamPath("/base", "/", true)).toBe("/base");
     expect(upstreamPath(null, "/9", true)).toBe("/9");
+  });
+});
+
+describe("path normalization", () => {
+  it("decodes unreserved escapes and removes dot segments; refuses bad escapes", () => {
+    expect(normalizePath("/api/../admin")).toBe("/admin");
+    expect(normalizePath("/api/%2e%2e/admin")).toBe("/admin");
+    expect(normalizePath("/a/./b/")).toBe("/a/b/");
+    expect(normalizePath("/../../x")).toBe("/x");
+    expect(normalizePath("/a/b/..")).toBe("/a/");
+    expect(normalizePath("/%7euser/%2Fx")).toBe("/~user/%2Fx");
+    expect(normalizePath("/bad%zz")).toBeNull();
+    expect(normalizePath("/plain/path")).toBe("/plain/path");
   });
 });

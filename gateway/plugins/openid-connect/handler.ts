@@ -343,7 +343,7 @@ class OpenIdConnect implements PluginInstance {
       const found = await this.findBearer(ctx, cookies, body);
       if (found) {
         const auth = await this.verifyAccessToken(found.token);
-        this.hideBearer(ctx, found.source);
+        await this.hideBearer(ctx, found.source);
         return this.authorized(ctx, auth);
       }
     }
@@ -412,10 +412,13 @@ class OpenIdConnect implements PluginInstance {
     return undefined;
   }
 
-  private hideBearer(ctx: RequestContext, source: TokenSource): void {
+  private hideBearer(ctx: RequestContext, source: TokenSource): void | Promise<void> {
     if (!this.c.hide_credentials) return;
     if (source.kind === "header") ctx.upstreamHeaders.remove("authorization");
-    else if (source.kind === "query") ctx.query.delete("access_token");
+    else if (source.kind === "query") {
+      ctx.query.delete("access_token");
+      ctx.setUpstreamQuery(ctx.query);
+    } else if (source.kind === "body") return this.dropFromBody(ctx, ["access_token"]);
     else if (source.kind === "cookie") this.dropCookie(ctx, source.name);
   }
 
@@ -529,7 +532,7 @@ class OpenIdConnect implements PluginInstance {
         try {
           const params = { grant_type: "password", username: pw.user, password: pw.pass, scope: (c.scopes ?? []).join(" ") || undefined };
           response = await this.rt.tokenClient.cachedGrant(endpoint, params, auth, `${auth.client_secret ?? ""}\n${pw.user}\n${pw.pass}`, useCache);
-          this.hideBasic(ctx, pw.where);
+          await this.hideBasic(ctx, pw.where);
         } catch (e) {
           if (!(e instanceof TokenEndpointError)) throw e;
           lastError = e;
@@ -540,7 +543,7 @@ class OpenIdConnect implements PluginInstance {
       const auth = this.clientAuth(cc.user, cc.pass, endpoint, meta.issuer, Math.max(0, (c.client_id ?? []).indexOf(cc.user)));
       try {
         response = await this.rt.tokenClient.cachedGrant(endpoint, { grant_type: "client_credentials", scope: scopes }, auth, cc.pass, useCache);
-        this.hideBasic(ctx, cc.where);
+        await this.hideBasic(ctx, cc.where);
       } catch (e) {
         if (!(e instanceof TokenEndpointError)) throw e;
         lastError = e;
@@ -609,18 +612,42 @@ class OpenIdConnect implements PluginInstance {
       throw invalidToken(`the IdP's token endpoint is unavailable: ${e.description}`.slice(0, 300));
     }
     if (where === "header") ctx.upstreamHeaders.remove((c.refresh_token_param_name ?? "refresh-token").toLowerCase());
-    else if (where === "query") ctx.query.delete(c.refresh_token_param_name ?? "refresh_token");
+    else if (where === "query") {
+      ctx.query.delete(c.refresh_token_param_name ?? "refresh_token");
+      ctx.setUpstreamQuery(ctx.query);
+    } else if (where === "body") await this.dropFromBody(ctx, [c.refresh_token_param_name ?? "refresh_token"]);
     const at = response.access_token;
     if (looksLikeJwt(at)) return this.verifyJwtCached(at);
     if (this.methods.has("introspection")) return this.introspect(at);
     return { token: at, claims: { iss: meta.issuer }, issuer: meta.issuer };
   }
 
-  private hideBasic(ctx: RequestContext, where: string): void {
+  private async hideBasic(ctx: RequestContext, where: string): Promise<void> {
     // The credentials never go upstream: the access token replaces them (upstream_access_token_header).
     if (where === "header") ctx.upstreamHeaders.remove("authorization");
     else if (where === "query") {
       for (const k of ["client_id", "client_secret", "username", "password"]) ctx.query.delete(k);
+      ctx.setUpstreamQuery(ctx.query);
+    } else if (where === "body") await this.dropFromBody(ctx, ["client_id", "client_secret", "username", "password"]);
+  }
+
+  /** Removes credential fields from a form or JSON body already read (bodyParams) before it goes upstream. */
+  private async dropFromBody(ctx: RequestContext, keys: string[]): Promise<void> {
+    const ct = String(ctx.headers["content-type"] ?? "").toLowerCase();
+    const buf = await ctx.readBody(1024 * 1024);
+    if (!buf) return;
+    if (ct.startsWith("application/json")) {
+      try {
+        const j = JSON.parse(buf.toString("utf8")) as Record<string, unknown>;
+        for (const k of keys) delete j[k];
+        ctx.setUpstreamBody(Buffer.from(JSON.stringify(j)));
+      } catch {
+        // not JSON: nothing was taken from it
+      }
+    } else {
+      const form = new URLSearchParams(buf.toString("utf8"));
+      for (const k of keys) form.delete(k);
+      ctx.setUpstreamBody(Buffer.from(form.toString()));
     }
   }
 
