@@ -63,7 +63,7 @@ export const ENV_DOC: { name: string; default: string; doc: string }[] = [
   { name: "PROXY_URL", default: "http://localhost:8000", doc: "public URL of the gateway, shown in the portal's examples" },
   { name: "GATEHOUSE_SECRET", default: "(generated into $DATA_DIR/secret)", doc: "master key for values encrypted at rest; at least 32 characters" },
   { name: "GATEHOUSE_PREVIOUS_SECRETS", default: "(none)", doc: "comma-separated earlier master keys, still accepted for decryption after a rotation" },
-  { name: "ADMIN_TOKEN", default: "(generated into $DATA_DIR/admin_token)", doc: "token for the Admin API (Kong-Admin-Token header or Bearer)" },
+  { name: "ADMIN_TOKEN", default: "(generated into $DATA_DIR/admin_token)", doc: "token for the Admin API (Kong-Admin-Token header or Bearer). Unset, in development with ADMIN_LISTEN on loopback, local calls without a token are accepted as in Kong; set it (or GATEHOUSE_ENV=production) and every call needs it" },
   { name: "CLUSTER_TOKEN", default: "(generated into $DATA_DIR/cluster_token)", doc: "token data planes present to the cluster listener" },
   { name: "ADMIN_EMAIL", default: "admin@localhost", doc: "first admin's email, created on first start" },
   { name: "ADMIN_PASSWORD", default: "(generated and printed once)", doc: "first admin's password, at least 12 characters" },

@@ -42,8 +42,16 @@ describe.each(dbTargets())("Admin API on $name", (target) => {
     await upstream?.stop();
   });
 
-  it("refuses requests without the token, with a foreign Origin or a foreign Host", async () => {
-    expect((await fetch(cp.admin + "/services")).status).toBe(401);
+  it("refuses a wrong token, a foreign Origin or a foreign Host; loopback without ADMIN_TOKEN set is open as in Kong", async () => {
+    expect((await fetch(cp.admin + "/services")).status).toBe(200);
+    expect((await fetch(cp.admin + "/services", { headers: { "kong-admin-token": "wrong-token-wrong-token" } })).status).toBe(401);
+    const strict = await startTestControlPlane({ env: { ADMIN_TOKEN: "an-explicit-admin-token-0123" } });
+    try {
+      expect((await fetch(strict.admin + "/services")).status).toBe(401);
+      expect((await fetch(strict.admin + "/services", { headers: { "kong-admin-token": "an-explicit-admin-token-0123" } })).status).toBe(200);
+    } finally {
+      await strict.stop();
+    }
     const origin = await fetch(cp.admin + "/services", { headers: { "kong-admin-token": token, origin: "https://evil.example" } });
     expect(origin.status).toBe(403);
     const http = await import("node:http");

@@ -1,8 +1,11 @@
 /**
  * The Admin API listener (ADMIN_LISTEN, loopback by default), served by the
- * control plane only. Every request must carry ADMIN_TOKEN (`Kong-Admin-Token`
- * header or `Authorization: Bearer`), a Host that is an allowed name (DNS
- * rebinding guard) and no foreign `Origin` (no browser page can call it).
+ * control plane only. Every request must carry a Host that is an allowed name
+ * (DNS rebinding guard) and no foreign `Origin` (no browser page can call it),
+ * and ADMIN_TOKEN (`Kong-Admin-Token` header or `Authorization: Bearer`)
+ * unless tokenOptional() holds: in development, on loopback, with no
+ * ADMIN_TOKEN set, the Admin API is open to local callers as Kong's is, so
+ * Kong's curl examples work verbatim. A token that is presented must be right.
  * Extension routes (extensions.ts) run before Kong's entity routes.
  */
 import type http from "node:http";
@@ -80,7 +83,7 @@ export function createAdminHandler(cp: ControlPlane): http.RequestListener {
         return sendJson(res, 403, { message: "cross-origin requests are refused: the Admin API is not for browsers" });
       }
       const presented = token(req);
-      if (!presented || !safeEqual(presented, cp.secrets.adminToken)) {
+      if (presented === undefined ? !tokenOptional(cp) : !safeEqual(presented, cp.secrets.adminToken)) {
         return sendJson(res, 401, { message: "Unauthorized: send ADMIN_TOKEN in a Kong-Admin-Token header or as `Authorization: Bearer <token>`" }, { "www-authenticate": 'Bearer realm="gatehouse-admin"' });
       }
       const url = new URL(req.url ?? "/", "http://admin");
@@ -136,6 +139,15 @@ export function createAdminHandler(cp: ControlPlane): http.RequestListener {
       else res.destroy();
     });
   };
+}
+
+/**
+ * Requests without a token are accepted only in development, with ADMIN_LISTEN
+ * on loopback and ADMIN_TOKEN not set in the environment (Kong's default). Set
+ * ADMIN_TOKEN, or GATEHOUSE_ENV=production, and every request needs it.
+ */
+export function tokenOptional(cp: ControlPlane): boolean {
+  return cp.config.env !== "production" && !cp.config.adminToken && adminIsLoopback(cp);
 }
 
 /** True when ADMIN_LISTEN is loopback-only (the default). */
