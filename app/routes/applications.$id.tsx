@@ -10,6 +10,9 @@ import { errorKind } from "~/.server/errors";
 import { formProblem, str } from "~/.server/forms";
 import { approvePendingAutoApprovals, cancelRegistration, requestAccess } from "~/.server/registrations";
 
+/** The page may carry a one-time secret: never cached. */
+export const headers = () => ({ "cache-control": "no-store" });
+
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "Application"} · Gatehouse` }];
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
