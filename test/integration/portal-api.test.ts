@@ -137,6 +137,19 @@ describe.each(dbTargets())("portal JSON API on $name", (target) => {
     const reg = await send(new CookieJar(), "POST", "/api/v1/register", { email: "nope", password: "short" });
     expect(reg.status).toBe(400);
     expect(Object.keys(((await reg.json()) as { fields: object }).fields).sort()).toEqual(["email", "full_name", "password"]);
+    // the sign-up fields an admin configures are checked with the rest
+    await cp.cp.settings.set("portal.developer_meta_fields", [{ name: "company", label: "Company", required: true }]);
+    try {
+      const noCompany = await send(new CookieJar(), "POST", "/api/v1/register", { email: "meta@example.com", password: "a-long-password", full_name: "M" });
+      expect(noCompany.status).toBe(400);
+      expect(((await noCompany.json()) as { fields: object }).fields).toEqual({ "meta.company": "Company is required" });
+      const withCompany = await send(new CookieJar(), "POST", "/api/v1/register", { email: "meta@example.com", password: "a-long-password", full_name: "M", meta: { company: "ACME", other: "dropped" } });
+      expect(withCompany.status).toBe(201);
+      const dev = await cp.cp.db.selectFrom("developers").select("meta").where("email", "=", "meta@example.com").executeTakeFirstOrThrow();
+      expect(dev.meta).toEqual({ company: "ACME" });
+    } finally {
+      await cp.cp.settings.set("portal.developer_meta_fields", []);
+    }
     const unknown = await send(jar, "GET", "/api/v1/nothing-here");
     expect(unknown.status).toBe(404);
     expect(unknown.headers.get("content-type")).toMatch(/json/);
