@@ -37,7 +37,12 @@ export async function ensureFirstAdmin(
 export const BUILTIN_IDP_NAME = "built-in";
 
 /** The built-in issuer is an IdP connection from the first start; its issuer follows PUBLIC_URL. */
-export async function ensureBuiltinIdpConnection(db: Kysely<Database>, issuer: string, log: Logger): Promise<string> {
+export async function ensureBuiltinIdpConnection(
+  db: Kysely<Database>,
+  issuer: string,
+  log: Logger,
+  applicationClaim = "application_id",
+): Promise<string> {
   const row = await db.selectFrom("idp_connections").select(["id", "issuer"]).where("mode", "=", "builtin").executeTakeFirst();
   if (row) {
     if (row.issuer !== issuer) {
@@ -57,7 +62,7 @@ export async function ensureBuiltinIdpConnection(db: Kysely<Database>, issuer: s
       issuer,
       mode: "builtin",
       provider: "builtin",
-      application_claim: "application_id",
+      application_claim: applicationClaim,
     })
     .execute();
   return id;

@@ -69,7 +69,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
 
     cp = await createControlPlane({ config, urls, log, database, secrets });
     const firstAdmin = await ensureFirstAdmin(database.db, { email: config.adminEmail, password: config.adminPassword });
-    await ensureBuiltinIdpConnection(database.db, urls.issuer, log);
+    await ensureBuiltinIdpConnection(database.db, urls.issuer, log, config.issuer.applicationClaim);
     if (opts.demoUpstream) {
       const r = await seedDemo(database.db, cp.configEvents, opts.demoUpstream);
       if (r !== "unchanged") log.info("demo API " + r, { upstream: formatListen(opts.demoUpstream) });

@@ -183,3 +183,78 @@ describe.each(dbTargets())("built-in issuer token endpoint on $name", (target) =
     expect((await post("/token", "grant_type=client_credentials", basic(c.client_id, again.client_secret))).status).toBe(401);
   });
 });
+
+describe("built-in issuer options", () => {
+  it("signs with RS256 when selected, names the application claim after the IdP connection, and runs the password grant only when enabled", async () => {
+    const h = await startIssuer({ env: { ISSUER_SIGNING_ALG: "RS256", ACCESS_TOKEN_TTL: "300", ISSUER_AUDIENCE: "https://api.example.com" } });
+    try {
+      await h.cp.db.updateTable("idp_connections").set({ application_claim: "app_ref" }).where("mode", "=", "builtin").execute();
+      await h.cp.issuer.reloadSettings();
+      const { signUp } = await import("../../app/.server/developers");
+      await signUp(h.cp.db, { email: "pw@example.com", password: "password-grant-ok", full_name: "P W" }, { autoApprove: true });
+      const withPw = await h.cp.issuer.clients.create({ name: "legacy", grant_types: ["password", "refresh_token"], scope: "read" });
+      const noPw = await h.cp.issuer.clients.create({ name: "modern", grant_types: ["client_credentials"] });
+      const tok = (c: { client_id: string; client_secret?: string }, body: Record<string, string>) =>
+        fetch(`${h.issuer}/token`, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded", authorization: "Basic " + Buffer.from(`${c.client_id}:${c.client_secret}`).toString("base64") },
+          body: new URLSearchParams(body).toString(),
+        });
+      const r = await tok(withPw, { grant_type: "password", username: "pw@example.com", password: "password-grant-ok", scope: "read" });
+      expect(r.status).toBe(200);
+      const body = (await r.json()) as { access_token: string; refresh_token: string; expires_in: number };
+      expect(body.refresh_token).toBeTruthy();
+      expect(body.expires_in).toBeLessThanOrEqual(300);
+      const set = jose.createLocalJWKSet((await (await fetch(`${h.issuer}/jwks`)).json()) as jose.JSONWebKeySet);
+      const { payload, protectedHeader } = await jose.jwtVerify(body.access_token, set, { issuer: h.issuer, typ: "at+jwt", audience: "https://api.example.com" });
+      expect(protectedHeader.alg).toBe("RS256");
+      expect(payload.app_ref).toBe(withPw.client_id);
+      expect(payload.application_id).toBeUndefined();
+      expect(payload.exp! - payload.iat!).toBe(300);
+      // revoking a refresh token (RFC 7009) ends it: introspection says inactive, the grant fails
+      const rv = await fetch(`${h.issuer}/revoke`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", authorization: "Basic " + Buffer.from(`${withPw.client_id}:${withPw.client_secret}`).toString("base64") },
+        body: new URLSearchParams({ token: body.refresh_token, token_type_hint: "refresh_token" }).toString(),
+      });
+      expect(rv.status).toBe(200);
+      const intro = await fetch(`${h.issuer}/introspect`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", authorization: "Basic " + Buffer.from(`${withPw.client_id}:${withPw.client_secret}`).toString("base64") },
+        body: new URLSearchParams({ token: body.refresh_token }).toString(),
+      });
+      expect(await intro.json()).toEqual({ active: false });
+      const refreshed = await tok(withPw, { grant_type: "refresh_token", refresh_token: body.refresh_token });
+      expect(((await refreshed.json()) as { error: string }).error).toBe("invalid_grant");
+      // CORS for browser-based clients
+      const pre = await fetch(`${h.issuer}/token`, { method: "OPTIONS", headers: { origin: "https://spa.example", "access-control-request-method": "POST" } });
+      expect(pre.status).toBe(204);
+      expect(pre.headers.get("access-control-allow-origin")).toBe("*");
+      const wrong = await tok(withPw, { grant_type: "password", username: "pw@example.com", password: "nope-nope-nope" });
+      expect(((await wrong.json()) as { error: string }).error).toBe("invalid_grant");
+      const off = await tok(noPw, { grant_type: "password", username: "pw@example.com", password: "password-grant-ok" });
+      expect(off.status).toBe(400);
+      expect(((await off.json()) as { error: string }).error).toBe("unauthorized_client");
+    } finally {
+      await h.stop();
+    }
+  }, 120_000);
+
+  it("ISSUER_APPLICATION_CLAIM names the claim and is written into the built-in IdP connection", async () => {
+    const h = await startIssuer({ env: { ISSUER_APPLICATION_CLAIM: "gh_app" } });
+    try {
+      const row = await h.cp.db.selectFrom("idp_connections").select("application_claim").where("mode", "=", "builtin").executeTakeFirstOrThrow();
+      expect(row.application_claim).toBe("gh_app");
+      const c = await h.cp.issuer.clients.create({ grant_types: ["client_credentials"] });
+      const r = await fetch(`${h.issuer}/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", authorization: "Basic " + Buffer.from(`${c.client_id}:${c.client_secret}`).toString("base64") },
+        body: "grant_type=client_credentials",
+      });
+      const claims = jose.decodeJwt(((await r.json()) as { access_token: string }).access_token);
+      expect(claims.gh_app).toBe(c.client_id);
+    } finally {
+      await h.stop();
+    }
+  }, 120_000);
+});

@@ -51,6 +51,15 @@ export interface IssuerDeps {
 export const MAX_FORM_BYTES = 16 * 1024;
 export const MAX_JSON_BYTES = 64 * 1024;
 
+const CORS_PATHS = new Set([
+  "/oauth2/.well-known/openid-configuration",
+  "/.well-known/oauth-authorization-server/oauth2",
+  "/oauth2/jwks",
+  "/oauth2/token",
+  "/oauth2/userinfo",
+  "/oauth2/revoke",
+]);
+
 const GRANTS = ["authorization_code", "client_credentials", "refresh_token", "password"];
 
 export interface VerifiedAccessToken {
@@ -113,12 +122,34 @@ export class Issuer {
   }
 
   #modelDeps() {
-    return { db: this.deps.db, keys: this.keys, settings: this.settings, log: this.deps.log };
+    return { db: this.deps.db, keys: this.keys, settings: this.settings, log: this.deps.log, configEvents: this.deps.configEvents };
   }
 
-  /** Creates the signing keys on first boot and reads the application claim's name. */
+  /**
+   * Creates the signing keys on first boot and reads the application claim's name.
+   * The built-in IdP connection's application_claim names it; ISSUER_APPLICATION_CLAIM,
+   * when set to another name than the default, is written into that row on start
+   * (with a config version bump: the gateway reads the name from the row).
+   */
   async start(): Promise<void> {
     await this.keys.ensure();
+    const wanted = this.deps.config.issuer.applicationClaim;
+    if (wanted !== "application_id") {
+      const row = await this.deps.db.selectFrom("idp_connections").select(["id", "application_claim"]).where("mode", "=", "builtin").executeTakeFirst();
+      if (row && row.application_claim !== wanted) {
+        const version = await this.deps.db.transaction().execute(async (trx) => {
+          await trx.updateTable("idp_connections").set({ application_claim: wanted, updated_at: new Date() }).where("id", "=", row.id).execute();
+          return bumpConfigVersion(trx);
+        });
+        this.deps.configEvents.observe(version);
+        this.deps.log.info("built-in issuer: application claim set from ISSUER_APPLICATION_CLAIM", { claim: wanted, was: row.application_claim });
+      }
+    }
+    await this.#refreshClaimName(true);
+  }
+
+  /** Re-reads settings kept in the database now (the application claim's name); otherwise every 30 s. */
+  async reloadSettings(): Promise<void> {
     await this.#refreshClaimName(true);
   }
 
@@ -176,14 +207,28 @@ export class Issuer {
     const pathname = q < 0 ? raw : raw.slice(0, q);
     if (!pathname.startsWith("/oauth2/") && pathname !== "/.well-known/oauth-authorization-server/oauth2") return false;
     const method = req.method ?? "GET";
+    // Browser-based (public) clients call these cross-origin; no cookies are involved, so any origin may read.
+    if (CORS_PATHS.has(pathname)) {
+      res.setHeader("access-control-allow-origin", "*");
+      if (method === "OPTIONS") {
+        req.resume();
+        res.writeHead(204, {
+          "access-control-allow-methods": "GET, POST",
+          "access-control-allow-headers": "authorization, content-type, dpop",
+          "access-control-max-age": "600",
+        });
+        res.end();
+        return true;
+      }
+    }
     try {
       switch (pathname) {
         case "/oauth2/.well-known/openid-configuration":
         case "/.well-known/oauth-authorization-server/oauth2":
-          return this.#get(req, res, () => sendJson(res, 200, this.metadata(), { "cache-control": "public, max-age=300", "access-control-allow-origin": "*" }));
+          return this.#get(req, res, () => sendJson(res, 200, this.metadata(), { "cache-control": "public, max-age=300" }));
         case "/oauth2/jwks":
           return this.#get(req, res, async () =>
-            sendJson(res, 200, await this.keys.jwks(), { "cache-control": "public, max-age=60", "access-control-allow-origin": "*", "content-type": "application/jwk-set+json" }),
+            sendJson(res, 200, await this.keys.jwks(), { "cache-control": "public, max-age=60", "content-type": "application/jwk-set+json" }),
           );
         case "/oauth2/token":
           await this.#post(req, res, () => this.#token(req, res));
@@ -198,16 +243,13 @@ export class Issuer {
           if (method !== "GET" && method !== "POST") return this.#methodNotAllowed(res, "GET, POST");
           await this.#userinfo(req, res);
           return true;
-        case "/oauth2/authorize":
-        case "/oauth2/logout":
-          return false; // Remix routes
       }
       if (pathname === "/oauth2/register" || pathname.startsWith("/oauth2/register/")) {
         await this.#registration.handle(req, res, pathname.slice("/oauth2/register".length));
         return true;
       }
-      sendJson(res, 404, { error: "not_found", error_description: `no issuer endpoint at ${pathname}; see ${this.deps.urls.issuer}/.well-known/openid-configuration` });
-      return true;
+      // Anything else under /oauth2 (the Remix pages and their .data requests) is Remix's.
+      return false;
     } catch (err) {
       if (err instanceof OAuthHttpError) {
         sendJson(res, err.status, err.body(), { "cache-control": "no-store", pragma: "no-cache", ...err.headers });
@@ -385,7 +427,6 @@ export class Issuer {
           active: true,
           token_type: "Bearer",
           ...c,
-          username: undefined,
         },
         this.#noStore,
       );
@@ -435,7 +476,7 @@ export class Issuer {
       }
     } else if (token.length <= 200) {
       const row = await this.deps.db.selectFrom("refresh_tokens").select(["client_id", "family_id"]).where("token_hash", "=", sha256(token)).executeTakeFirst();
-      if (row && row.client_id === client.client_id) await revokeFamily(this.deps.db, row.family_id);
+      if (row && row.client_id === client.client_id) await revokeFamily(this.#modelDeps(), row.family_id);
     }
     res.writeHead(200, { ...this.#noStore, "content-length": 0 });
     res.end();
