@@ -169,6 +169,22 @@ describe.each(dbTargets())("dcr applications on $name", (target) => {
     }
   });
 
+  it("takes the registration endpoint from the issuer's discovery document when none is given", async () => {
+    const other = await startTestIdp();
+    try {
+      const conn = await h.cp.portal.connections.create({ name: "discovered", issuer: other.issuer, mode: "dcr", initial_access_token: "test-initial-access-token" }, { type: "admin_api" });
+      expect(conn.registration_endpoint).toBe(`${other.issuer}/reg`);
+      expect(conn.discovery?.token_endpoint).toBe(`${other.issuer}/token`);
+      const { application, client_secret } = await h.cp.portal.applications.create(dev, { name: "via discovery", idp_connection_id: conn.id }, DEV);
+      expect(client_secret).toBeTruthy();
+      expect(await other.provider.Client.find(application.client_id!)).toBeTruthy();
+      await h.cp.portal.applications.delete(dev.id, application.id, DEV);
+      await h.cp.portal.outbox.runDue();
+    } finally {
+      await other.close();
+    }
+  });
+
   it("refuses a manual client_id twice for the same issuer, and client_id on dcr", async () => {
     const manual = await h.cp.portal.connections.create({ name: "pasted", issuer: "https://okta.example.com", mode: "manual", provider: "okta" }, { type: "admin_api" });
     expect(manual.application_claim).toBe("application_id");
