@@ -92,7 +92,9 @@ describe.each(dbTargets())("admin console on $name", (target) => {
     expect(html).not.toContain("dev-only@example.com");
 
     expect((await post(superJar, "/admin/developers", { intent: "status", id: ada, status: "approved" })).status).toBe(200);
-    expect((await post(superJar, "/admin/developers", { intent: "status", id: eve, status: "rejected" })).status).toBe(200);
+    expect((await post(superJar, "/admin/developers", { intent: "status", id: eve, status: "rejected", reason: "We could not verify your company" })).status).toBe(200);
+    const mail = await cp.cp.db.selectFrom("email_outbox").select("text_body").where("to_address", "=", "eve@example.com").orderBy("id", "desc").executeTakeFirstOrThrow();
+    expect(mail.text_body).toContain("We could not verify your company");
     const rows = await cp.cp.db.selectFrom("developers").select(["email", "status"]).where("id", "in", [ada, eve]).orderBy("email").execute();
     expect(rows).toEqual([
       { email: "ada@example.com", status: "approved" },
