@@ -85,7 +85,23 @@ function spawn(role: Role, upstreamPort = 0): Promise<{ child: ChildProcess; por
   });
 }
 
+/** CPU time (user + system, microseconds) a server process has used so far. */
+function cpuOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const on = (m: unknown) => {
+      const cpu = (m as { cpu?: NodeJS.CpuUsage }).cpu;
+      if (!cpu) return;
+      child.off("message", on);
+      resolve(cpu.user + cpu.system);
+    };
+    child.on("message", on);
+    child.send("cpu");
+  });
+}
+
 interface Result {
+  /** CPU microseconds the proxy process spent per request (upstream direct: the upstream's). */
+  cpuPerReq?: number;
   rps: number;
   p50: number;
   p99: number;
@@ -112,6 +128,9 @@ async function main() {
   if (values.serve) {
     const port = await serve(values.serve as Role, Number(values["upstream-port"]));
     process.send?.({ port });
+    process.on("message", (m) => {
+      if (m === "cpu") process.send?.({ cpu: process.cpuUsage() });
+    });
     process.on("disconnect", () => process.exit(0));
     return;
   }
@@ -121,25 +140,30 @@ async function main() {
   const upstream = await spawn("upstream");
   const baseline = await spawn("baseline", upstream.port);
   const gateway = await spawn("gateway", upstream.port);
-  const targets: [string, string][] = [
-    ["upstream direct", `http://127.0.0.1:${upstream.port}/bench`],
-    ["baseline node:http proxy", `http://127.0.0.1:${baseline.port}/bench`],
-    ["gatehouse (no plugins)", `http://127.0.0.1:${gateway.port}/bench`],
+  const targets: [string, string, ChildProcess][] = [
+    ["upstream direct", `http://127.0.0.1:${upstream.port}/bench`, upstream.child],
+    ["baseline node:http proxy", `http://127.0.0.1:${baseline.port}/bench`, baseline.child],
+    ["gatehouse (no plugins)", `http://127.0.0.1:${gateway.port}/bench`, gateway.child],
   ];
   // Rounds alternate the order of the targets, so that noise from other work on the machine
   // hits all of them alike; each round's gateway/baseline ratio is paired, and the medians reported.
   const results = new Map<string, Result[]>(targets.map(([n]) => [n, []]));
   const ratios: number[] = [];
+  const cpuRatios: number[] = [];
   try {
     for (const [, url] of targets) await load(url, 2, connections); // warm-up (JIT, pools)
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 ? [...targets].reverse() : targets;
       const r: Record<string, Result> = {};
-      for (const [name, url] of order) {
+      for (const [name, url, child] of order) {
+        const before = await cpuOf(child);
         r[name] = await load(url, duration, connections);
+        const used = (await cpuOf(child)) - before;
+        r[name].cpuPerReq = used / Math.max(1, r[name].rps * duration);
         results.get(name)!.push(r[name]);
       }
       ratios.push(r["gatehouse (no plugins)"].rps / r["baseline node:http proxy"].rps);
+      cpuRatios.push(r["baseline node:http proxy"].cpuPerReq! / r["gatehouse (no plugins)"].cpuPerReq!);
     }
   } finally {
     for (const c of [gateway.child, baseline.child, upstream.child]) c.kill("SIGTERM");
@@ -155,12 +179,17 @@ async function main() {
     "p50 ms": median(rs.map((r) => r.p50)),
     "p99 ms": median(rs.map((r) => r.p99)),
     "x baseline": (median(rs.map((r) => r.rps)) / baseRps).toFixed(2),
+    "CPU µs/req (that process)": Math.round(median(rs.map((r) => r.cpuPerReq ?? 0))),
     errors: rs.reduce((n, r) => n + r.errors + r.non2xx, 0),
   }));
   process.stdout.write(`\nbench:gateway  ${connections} connections, ${rounds} rounds of ${duration}s, node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}\n`);
   console.table(rows);
   process.stdout.write(`gatehouse / baseline throughput, paired per round: ${ratios.map((x) => x.toFixed(2)).join(" ")}\n`);
   process.stdout.write(`median: ${median(ratios).toFixed(2)}x (target >= 0.90x)\n`);
+  process.stdout.write(
+    `CPU efficiency (baseline CPU per request / gatehouse CPU per request), paired per round: ${cpuRatios.map((x) => x.toFixed(2)).join(" ")}; median ${median(cpuRatios).toFixed(2)}x\n` +
+      "(CPU per request is the steadier figure on a shared machine: it does not depend on how much CPU the process was given)\n",
+  );
 }
 
 main().catch((err) => {

@@ -134,6 +134,7 @@ export async function startDataPlane(opts: DataPlaneOptions): Promise<RunningDat
     { keepAliveTimeout: 60_000, headersTimeout: 60_000, requestTimeout: 0, maxHeaderSize: 32 * 1024 },
     createProxyHandler({ log, metrics, upstreams, runtime: () => runtime }),
   );
+  proxy.keepAliveTimeout = 60_000;
   proxy.on("clientError", (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
     const status = err.code === "HPE_HEADER_OVERFLOW" ? 431 : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;

@@ -107,6 +107,10 @@ export interface RequestContext {
    * the body (a token in a form field); undefined when the body is larger.
    */
   readBody(limit?: number): Promise<Buffer | undefined>;
+  /** Replaces the query string sent upstream (e.g. hide_credentials removing access_token). */
+  setUpstreamQuery(query: URLSearchParams | string): void;
+  /** Replaces the body sent upstream (Content-Length follows); implies the body was read. */
+  setUpstreamBody(body: Buffer): void;
 }
 
 export interface UpstreamResponseInfo {

@@ -10,6 +10,7 @@ import type { Logger } from "../../lib/log";
 import type { Consumer, Service } from "../contract/entities";
 import type { HeaderMap, LogInfo, PluginResponse, RequestContext } from "../plugins/types";
 import type { Metrics } from "./metrics";
+import { normalizePath } from "./normalize";
 import { upstreamPath, type RouteMatch } from "./router";
 import { UNEXPECTED, type ChainEntry, type Runtime } from "./runtime";
 import type { Upstreams } from "./upstream";
@@ -164,6 +165,7 @@ class Ctx implements RequestContext {
   }
   /** The query string going upstream: the received one, unless a plugin changed ctx.query (hide_credentials). */
   upstreamQuery(): string {
+    if (this.#upstreamQueryOverride !== undefined) return this.#upstreamQueryOverride;
     if (!this.#query) return this.rawQuery;
     const s = this.#query.toString();
     return s === new URLSearchParams(this.rawQuery).toString() ? this.rawQuery : s;
@@ -181,6 +183,16 @@ class Ctx implements RequestContext {
     }
     if (this.credentialIdentifier) h.set("x-credential-identifier", this.credentialIdentifier);
     if (this.anonymous) h.set("x-anonymous-consumer", "true");
+  }
+  /** Set by setUpstreamQuery: the query string sent upstream instead of the client's. */
+  #upstreamQueryOverride: string | undefined;
+  setUpstreamQuery(query: URLSearchParams | string): void {
+    this.#upstreamQueryOverride = typeof query === "string" ? query.replace(/^\?/, "") : query.toString();
+  }
+  setUpstreamBody(body: Buffer): void {
+    this.bufferedBody = body;
+    this.upstreamHeaders.remove("transfer-encoding");
+    this.upstreamHeaders.set("content-length", String(body.length));
   }
   async readBody(limit = 1024 * 1024): Promise<Buffer | undefined> {
     if (this.bufferedBody) return this.bufferedBody.length <= limit ? this.bufferedBody : undefined;
@@ -244,9 +256,16 @@ export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage,
     } else {
       return sendJson(res, 400, { message: "Bad request: invalid request target" });
     }
+    const normalized = normalizePath(path);
+    if (normalized === null) return sendJson(res, 400, { message: "Bad request: invalid percent-encoding in the path" });
+    path = normalized;
     const method = req.method ?? "GET";
     const match = runtime.router.match(method, req.headers.host, path, req.headers);
-    if (!match) return sendJson(res, 404, { message: "no Route matched with those values" });
+    if (!match) {
+      sendJson(res, 404, { message: "no Route matched with those values" });
+      metrics.record("", "", 404, performance.now() - start, null);
+      return;
+    }
     const service = match.service;
     const serviceLabel = service?.name ?? service?.id ?? "";
     const routeLabel = match.route.name ?? match.route.id;
@@ -328,8 +347,32 @@ export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage,
     };
     res.once("close", onClientClose);
 
+    // write_timeout: the upstream stopped taking the request body (undici paused the client's
+    // stream for backpressure and nothing moved for that long).
+    let writeTimedOut = false;
+    let writeTimer: NodeJS.Timeout | undefined;
+    if (body === req && service.write_timeout > 0) {
+      let lastBytes = req.socket.bytesRead;
+      let lastMove = performance.now();
+      writeTimer = setInterval(() => {
+        if (req.complete) return clearInterval(writeTimer);
+        const bytes = req.socket.bytesRead;
+        const now = performance.now();
+        if (bytes !== lastBytes || req.readableFlowing !== false) {
+          lastBytes = bytes;
+          lastMove = now;
+        } else if (now - lastMove >= service.write_timeout) {
+          clearInterval(writeTimer);
+          writeTimedOut = true;
+          controller?.abort(Object.assign(new Error("timed out writing the request to the upstream"), { code: "GH_WRITE_TIMEOUT" }));
+        }
+      }, Math.max(10, Math.min(service.write_timeout / 4, 1000)));
+      writeTimer.unref();
+    }
+
     return new Promise<void>((resolve) => {
       const done = () => {
+        clearInterval(writeTimer);
         res.off("close", onClientClose);
         resolve();
       };
@@ -357,6 +400,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage,
             },
             onResponseStart(c, status, upHeaders) {
               started = true;
+              clearInterval(writeTimer);
               setUpstreamMs(performance.now() - t0);
               const out = responseHeaders(upHeaders as Record<string, string | string[] | undefined>);
               if (!ctx) return writeHead(status, out);
@@ -413,7 +457,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage,
               }
               setUpstreamMs(performance.now() - t0);
               if (res.destroyed) return done();
-              if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT" || err instanceof undiciErrors.HeadersTimeoutError) {
+              if (writeTimedOut || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT" || err instanceof undiciErrors.HeadersTimeoutError) {
                 log.warn("upstream timed out", { service: service.name ?? service.id, code });
                 sendJson(res, 504, { message: "The upstream server is timing out" });
               } else if (code === "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH" || req.errored || (req.destroyed && !req.complete)) {

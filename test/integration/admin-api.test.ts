@@ -76,7 +76,7 @@ describe.each(dbTargets())("Admin API on $name", (target) => {
 
     const patched = await call("PATCH", `/plugins/${onRoute.body.id}`, "config.deny=x&config.deny=y&config.hide_groups_header=true", { form: true });
     expect(patched.status).toBe(200);
-    expect(patched.body.config).toEqual({ allow: null, deny: ["x", "y"], hide_groups_header: true, always_use_authenticated_groups: false });
+    expect(patched.body.config).toEqual({ allow: null, deny: ["x", "y"], hide_groups_header: true, always_use_authenticated_groups: false, include_consumer_groups: false });
     const single = await call("PATCH", `/plugins/${onRoute.body.id}`, "config.deny=only", { form: true });
     expect(single.body.config.deny).toEqual(["only"]);
     expect(single.body.config.hide_groups_header).toBe(true); // merged, not replaced

@@ -58,6 +58,28 @@ const authPlugin: PluginHandler = {
   },
 };
 
+/** test-hide: reads a form body, removes `token` from it and `access_token` from the query. */
+const hidePlugin: PluginHandler = {
+  name: "test-hide",
+  priority: 1000,
+  create() {
+    return {
+      async access(ctx) {
+        const q = new URLSearchParams(ctx.query);
+        q.delete("access_token");
+        ctx.setUpstreamQuery(q);
+        const body = await ctx.readBody();
+        if (body && body.length) {
+          const form = new URLSearchParams(body.toString());
+          ctx.shared.token = form.get("token");
+          form.delete("token");
+          ctx.setUpstreamBody(Buffer.from(form.toString()));
+        }
+      },
+    };
+  },
+};
+
 let upstream: EchoUpstream;
 let gw: TestGateway;
 let alice: Consumer;
@@ -79,15 +101,16 @@ beforeAll(async () => {
   const aclGroups = testRoute({ name: "acl-groups", service: { id: svc.id }, paths: ["/acl-groups"] });
   const broken = testRoute({ name: "broken", service: { id: svc.id }, paths: ["/broken"] });
   const r4 = testRoute({ name: "r4", service: { id: svc.id }, paths: ["/r4"] });
+  const hide = testRoute({ name: "hide", service: { id: svc.id }, paths: ["/hide"] });
   alice = testConsumer({ username: "alice", custom_id: "a-1" });
   bob = testConsumer({ username: "bob" });
   const P = (name: string, tag: string, scope: Record<string, { id: string }>, extra: Record<string, unknown> = {}) =>
     testPlugin({ name, config: { tag, ...extra }, ...scope });
   gw = await startTestGateway({
-    plugins: [tagPlugin("tag-a", 2000), tagPlugin("tag-b", 10), authPlugin],
+    plugins: [tagPlugin("tag-a", 2000), tagPlugin("tag-b", 10), authPlugin, hidePlugin],
     snapshot: testSnapshot({
       services: [svc],
-      routes: [r1, r2, r3, r4, acl, aclGroups, broken],
+      routes: [r1, r2, r3, r4, hide, acl, aclGroups, broken],
       consumers: [alice, bob],
       acls: [testAcl(alice, "gold")],
       plugins: [
@@ -103,6 +126,7 @@ beforeAll(async () => {
         testPlugin({ name: "acl", route: { id: acl.id }, config: { allow: ["gold"], deny: null, hide_groups_header: false, always_use_authenticated_groups: false } }),
         testPlugin({ name: "acl", route: { id: aclGroups.id }, config: { allow: null, deny: ["banned"], hide_groups_header: true, always_use_authenticated_groups: true } }),
         testPlugin({ name: "no-such-handler", route: { id: broken.id } }),
+        testPlugin({ name: "test-hide", route: { id: hide.id } }),
         testPlugin({ name: "tag-b", route: { id: r3.id }, config: { tag: "disabled" }, enabled: false }),
         // tag-b runs after test-auth: consumer > route; route+consumer > consumer
         P("tag-b", "r4-route", { route: { id: r4.id } }),
@@ -161,6 +185,21 @@ describe("precedence and priority", () => {
     expect(r.status).toBe(500);
     expect(r.body).toEqual({ message: "An unexpected error occurred" });
     expect(upstream.seen.length).toBe(n);
+  });
+});
+
+describe("request rewriting", () => {
+  it("a plugin can read the body and change the query and body sent upstream", async () => {
+    const res = await fetch(`${gw.url}/hide/x?access_token=secret&keep=1`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "token=secret&field=value",
+    });
+    const seen = (await res.json()) as EchoRequest;
+    expect(res.status).toBe(200);
+    expect(seen.url).toBe("/x?keep=1");
+    expect(seen.bodyBytes).toBe("field=value".length);
+    expect(seen.headers["content-length"]).toBe(String("field=value".length));
   });
 });
 

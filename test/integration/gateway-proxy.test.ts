@@ -148,6 +148,13 @@ describe("routing priority (Kong's rules)", () => {
     expect(notPreserved.headers.host).toBe(`${upstream.host}:${upstream.port}`);
   });
 
+  it("normalizes the path before routing: dot segments cannot leave a route's prefix", async () => {
+    expect(seenUrl((await get("/strip/a/../b")).body)).toBe("/base/b");
+    expect((await get("/strip/../nothing-here")).status).toBe(404);
+    expect((await get("/strip/%2e%2e/nothing-here")).status).toBe(404);
+    expect((await get("/strip/%zz")).status).toBe(400);
+  });
+
   it("404 when nothing matches, and routes of a disabled service are not routed", async () => {
     const r = await get("/nothing-here");
     expect(r.status).toBe(404);
@@ -280,6 +287,40 @@ describe("upstream failures", () => {
     expect(Date.now() - t0).toBeLessThan(2500);
     // and the gateway still serves
     expect((await get("/strip/ok")).status).toBe(200);
+  });
+});
+
+describe("upstream write timeout", () => {
+  it("504 when the upstream stops reading the request body for write_timeout", async () => {
+    // an upstream that reads the headers and then never reads the body
+    const stuck = http.createServer((req) => req.pause());
+    await new Promise<void>((r) => stuck.listen(0, "127.0.0.1", r));
+    const port = (stuck.address() as import("node:net").AddressInfo).port;
+    const s = testService({ host: "127.0.0.1", port, write_timeout: 300 });
+    const g = await startTestGateway({ snapshot: testSnapshot({ services: [s], routes: [testRoute({ service: { id: s.id }, paths: ["/"] })] }) });
+    try {
+      const t0 = Date.now();
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = http.request(g.url + "/upload", { method: "POST", headers: { "content-length": String(64 * 1024 * 1024) } }, (res) => (res.resume(), resolve(res.statusCode ?? 0)));
+        req.on("error", reject);
+        const chunk = Buffer.alloc(256 * 1024);
+        let sent = 0;
+        const pump = () => {
+          while (sent < 64 * 1024 * 1024) {
+            sent += chunk.length;
+            if (!req.write(chunk)) return void req.once("drain", pump);
+          }
+          req.end();
+        };
+        pump();
+      });
+      expect(status).toBe(504);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    } finally {
+      await g.stop();
+      stuck.closeAllConnections();
+      await new Promise((r) => stuck.close(r));
+    }
   });
 });
 

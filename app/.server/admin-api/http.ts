@@ -86,6 +86,23 @@ function setPath(obj: Record<string, unknown>, key: string, value: string): void
   else node[last] = [prev, value];
 }
 
+/** Text fields of a multipart/form-data body (`curl -F name=value`), nested like form keys. */
+export function decodeMultipart(raw: Buffer, boundary: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const text = raw.toString("utf8");
+  for (const part of text.split(`--${boundary}`)) {
+    const sep = part.indexOf("\r\n\r\n");
+    if (sep === -1) continue;
+    const head = part.slice(0, sep);
+    const name = /content-disposition:[^\r\n]*\bname="([^"]*)"/i.exec(head)?.[1];
+    if (!name) continue;
+    let value = part.slice(sep + 4);
+    if (value.endsWith("\r\n")) value = value.slice(0, -2);
+    setPath(out, name, value);
+  }
+  return out;
+}
+
 export function decodeForm(text: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of new URLSearchParams(text)) setPath(out, k, v);
@@ -108,6 +125,11 @@ export function decodeBody(contentType: string | undefined, raw: Buffer): { body
   }
   if (ct === "application/x-www-form-urlencoded" || ct === "") {
     return { body: decodeForm(raw.toString("utf8")), form: true };
+  }
+  if (ct === "multipart/form-data") {
+    const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType ?? "");
+    if (!boundary) throw badRequest("multipart/form-data without a boundary");
+    return { body: decodeMultipart(raw, boundary[1] ?? boundary[2]), form: true };
   }
   throw new AdminError(415, { message: `Unsupported Content-Type ${JSON.stringify(ct)}: send application/json or application/x-www-form-urlencoded` });
 }

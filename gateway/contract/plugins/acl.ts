@@ -16,7 +16,10 @@ export const aclSchema: PluginSchema = {
     deny: f.strs(),
     hide_groups_header: f.bool(false),
     always_use_authenticated_groups: f.bool(false),
+    // Kong 3.4+: consumer groups count as ACL groups. Gatehouse has no consumer groups.
+    include_consumer_groups: f.bool(false),
   },
+  implemented: new Set(["allow", "deny", "hide_groups_header", "always_use_authenticated_groups"]),
   check(config): FieldError[] {
     const allow = config.allow as string[] | null;
     const deny = config.deny as string[] | null;

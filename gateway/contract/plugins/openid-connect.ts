@@ -41,9 +41,10 @@ const url = (): Field => ({ type: "string", url: true });
 const urls = (): Field => ({ type: "array", elements: { type: "string", url: true } });
 const secret = (): Field => ({ type: "string", secret: true });
 
-function redisFields(): Record<string, Field> {
+/** Kong's redis record; `cluster` (cluster_cache_redis) defaults cluster_max_redirections to 5, `redis` to null. */
+function redisFields(cluster: boolean): Record<string, Field> {
   return {
-    host: f.str(),
+    host: f.str("127.0.0.1"),
     port: f.int(6379, [0, 65535]),
     connect_timeout: f.int(2000, [0, 2147483646]),
     send_timeout: f.int(2000, [0, 2147483646]),
@@ -62,7 +63,7 @@ function redisFields(): Record<string, Field> {
     ssl: f.bool(false),
     ssl_verify: f.bool(false),
     server_name: f.str(),
-    cluster_max_redirections: f.int(5),
+    cluster_max_redirections: cluster ? f.int(5) : f.int(),
     connection_is_proxied: f.bool(false),
     prefix: f.str(),
     socket: f.str(),
@@ -272,7 +273,7 @@ export const OPENID_CONNECT_FIELDS: Record<string, Field> = {
   session_memcached_socket: f.str(),
   session_memcached_host: f.str("127.0.0.1"),
   session_memcached_port: f.int(11211, [0, 65535]),
-  redis: f.record(redisFields()),
+  redis: f.record(redisFields(false)),
   reverify: f.bool(false),
   jwt_session_claim: f.str("sid"),
   jwt_session_cookie: f.str(),
@@ -291,7 +292,7 @@ export const OPENID_CONNECT_FIELDS: Record<string, Field> = {
   cache_user_info: f.bool(true),
   token_cache_key_include_scope: f.bool(false),
   cluster_cache_strategy: f.str("off", { one_of: ["off", "redis"] }),
-  cluster_cache_redis: f.record(redisFields()),
+  cluster_cache_redis: f.record(redisFields(true)),
   search_user_info: f.bool(false),
   resolve_distributed_claims: f.bool(false),
   // outbound HTTP
