@@ -85,8 +85,21 @@ function startChild(which: string): Promise<{ child: ChildProcess; target: Targe
   });
 }
 
+/** CPU seconds a process has used (all its threads), from /proc (Linux); NaN elsewhere. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100)
+  } catch {
+    return NaN;
+  }
+}
+
 interface Result {
   name: string;
+  /** Server CPU time per token, microseconds (all threads of the server process). */
+  cpuUs: number;
   rps: number;
   p50: number;
   p99: number;
@@ -94,7 +107,7 @@ interface Result {
   errors: number;
 }
 
-async function load(t: Target, duration: number, connections: number): Promise<Result> {
+async function load(t: Target, pid: number, duration: number, connections: number): Promise<Result> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const autocannon = (await import("autocannon" as string)).default as any;
   const opts = {
@@ -108,8 +121,10 @@ async function load(t: Target, duration: number, connections: number): Promise<R
     connections,
   };
   await autocannon({ ...opts, duration: 2 }); // warm-up
+  const cpu0 = cpuSeconds(pid);
   const r = await autocannon({ ...opts, duration });
-  return { name: t.name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
+  const cpuUs = ((cpuSeconds(pid) - cpu0) * 1e6) / Math.max(1, r.requests.total);
+  return { name: t.name, cpuUs, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
 }
 
 async function checkToken(t: Target): Promise<string> {
@@ -153,10 +168,10 @@ async function main(): Promise<void> {
     console.log(`client_credentials, client_secret_basic, ES256 JWT; ${connections} connections, ${duration}s per run, ${rounds} round(s); ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}`);
     const results: Result[] = [];
     for (let i = 0; i < rounds; i++) {
-      for (const t of [g.target, o.target]) {
-        const r = await load(t, duration, connections);
+      for (const [t, pid] of [[g.target, g.child.pid!], [o.target, o.child.pid!]] as const) {
+        const r = await load(t, pid, duration, connections);
         results.push(r);
-        console.log(`  ${r.name.padEnd(16)} ${r.rps.toFixed(0).padStart(7)} tokens/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   non-2xx ${r.non2xx}   errors ${r.errors}`);
+        console.log(`  ${r.name.padEnd(16)} ${r.rps.toFixed(0).padStart(7)} tokens/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   cpu ${r.cpuUs.toFixed(0).padStart(4)} us/token   non-2xx ${r.non2xx}   errors ${r.errors}`);
       }
     }
     const best = (name: string) => results.filter((r) => r.name === name).sort((a, b) => b.rps - a.rps)[0];
@@ -164,6 +179,11 @@ async function main(): Promise<void> {
     const ob = best(o.target.name);
     console.log(`\nbest: ${gb.name} ${gb.rps.toFixed(0)} tokens/s (p99 ${gb.p99} ms), ${ob.name} ${ob.rps.toFixed(0)} tokens/s (p99 ${ob.p99} ms)`);
     console.log(`ratio gatehouse / oidc-provider: ${(gb.rps / ob.rps).toFixed(2)}x throughput, ${(gb.p99 / Math.max(ob.p99, 1)).toFixed(2)}x p99`);
+    const cpu = (name: string) => Math.min(...results.filter((r) => r.name === name).map((r) => r.cpuUs));
+    console.log(
+      `server CPU per token: ${g.target.name} ${cpu(g.target.name).toFixed(0)} us, ${o.target.name} ${cpu(o.target.name).toFixed(0)} us ` +
+        `(ratio ${(cpu(o.target.name) / cpu(g.target.name)).toFixed(2)}x in gatehouse's favour; one core would serve about ${(1e6 / cpu(g.target.name)).toFixed(0)} tokens/s)`,
+    );
     console.log(gb.rps >= 3000 ? "target met: >= 3000 tokens/s" : "target NOT met: < 3000 tokens/s");
   } finally {
     for (const c of children) c.kill("SIGTERM");

@@ -120,6 +120,11 @@ describe.each(dbTargets())("authorization code flow in Chromium on $name", (targ
     const after = await tokenPost({ grant_type: "refresh_token", refresh_token: second.refresh_token! });
     expect(((await after.json()) as { error: string }).error).toBe("invalid_grant");
     expect((await client.tokenIntrospection(config, second.refresh_token!)).active).toBe(false);
+    // and so are the access tokens issued with the family, for the gateway too (revoked_tokens)
+    expect((await client.tokenIntrospection(config, second.access_token)).active).toBe(false);
+    expect((await client.tokenIntrospection(config, tokens.access_token)).active).toBe(false);
+    const jti = String(jose.decodeJwt(second.access_token).jti);
+    expect(await cp.cp.db.selectFrom("revoked_tokens").select("jti").where("jti", "=", jti).executeTakeFirst()).toBeDefined();
   });
 
   it("remembers consent, and refuses reused codes, a missing verifier and a mismatched redirect_uri", async () => {
@@ -129,12 +134,14 @@ describe.each(dbTargets())("authorization code flow in Chromium on $name", (targ
     const code = cbUrl.searchParams.get("code")!;
     const ok = await tokenPost({ grant_type: "authorization_code", code, redirect_uri: cb, code_verifier: p.verifier });
     expect(ok.status).toBe(200);
-    const okBody = (await ok.json()) as { refresh_token: string };
+    const okBody = (await ok.json()) as { refresh_token: string; access_token: string };
+    expect((await client.tokenIntrospection(config, okBody.access_token)).active).toBe(true);
     const again = await tokenPost({ grant_type: "authorization_code", code, redirect_uri: cb, code_verifier: p.verifier });
     expect(again.status).toBe(400);
     expect(((await again.json()) as { error: string }).error).toBe("invalid_grant");
     const viaRevoked = await tokenPost({ grant_type: "refresh_token", refresh_token: okBody.refresh_token });
     expect(((await viaRevoked.json()) as { error: string }).error).toBe("invalid_grant");
+    expect((await client.tokenIntrospection(config, okBody.access_token)).active).toBe(false);
 
     // missing PKCE verifier
     p = await pkce();

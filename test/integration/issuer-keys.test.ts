@@ -117,5 +117,5 @@ describe("gatehouse keys rotate", () => {
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 120_000); // opens an on-disk PGlite three times
 });

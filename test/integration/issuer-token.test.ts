@@ -211,6 +211,25 @@ describe("built-in issuer options", () => {
       expect(payload.app_ref).toBe(withPw.client_id);
       expect(payload.application_id).toBeUndefined();
       expect(payload.exp! - payload.iat!).toBe(300);
+      // revoking a refresh token (RFC 7009) ends it: introspection says inactive, the grant fails
+      const rv = await fetch(`${h.issuer}/revoke`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", authorization: "Basic " + Buffer.from(`${withPw.client_id}:${withPw.client_secret}`).toString("base64") },
+        body: new URLSearchParams({ token: body.refresh_token, token_type_hint: "refresh_token" }).toString(),
+      });
+      expect(rv.status).toBe(200);
+      const intro = await fetch(`${h.issuer}/introspect`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", authorization: "Basic " + Buffer.from(`${withPw.client_id}:${withPw.client_secret}`).toString("base64") },
+        body: new URLSearchParams({ token: body.refresh_token }).toString(),
+      });
+      expect(await intro.json()).toEqual({ active: false });
+      const refreshed = await tok(withPw, { grant_type: "refresh_token", refresh_token: body.refresh_token });
+      expect(((await refreshed.json()) as { error: string }).error).toBe("invalid_grant");
+      // CORS for browser-based clients
+      const pre = await fetch(`${h.issuer}/token`, { method: "OPTIONS", headers: { origin: "https://spa.example", "access-control-request-method": "POST" } });
+      expect(pre.status).toBe(204);
+      expect(pre.headers.get("access-control-allow-origin")).toBe("*");
       const wrong = await tok(withPw, { grant_type: "password", username: "pw@example.com", password: "nope-nope-nope" });
       expect(((await wrong.json()) as { error: string }).error).toBe("invalid_grant");
       const off = await tok(noPw, { grant_type: "password", username: "pw@example.com", password: "password-grant-ok" });
@@ -219,7 +238,7 @@ describe("built-in issuer options", () => {
     } finally {
       await h.stop();
     }
-  });
+  }, 120_000);
 
   it("ISSUER_APPLICATION_CLAIM names the claim and is written into the built-in IdP connection", async () => {
     const h = await startIssuer({ env: { ISSUER_APPLICATION_CLAIM: "gh_app" } });
@@ -237,5 +256,5 @@ describe("built-in issuer options", () => {
     } finally {
       await h.stop();
     }
-  });
+  }, 120_000);
 });

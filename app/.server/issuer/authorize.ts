@@ -21,8 +21,6 @@ export interface AuthorizationRequest {
   client_id: string;
   client_name: string | null;
   redirect_uri: string;
-  /** Whether redirect_uri was sent (then the token request must repeat it). */
-  redirect_uri_sent: boolean;
   scope: string[];
   state: string | null;
   nonce: string | null;
@@ -47,7 +45,6 @@ export class Authorization {
       clients: Clients;
       settings: IssuerSettings;
       endpoint: (n: "authorize") => string;
-      keys?: Keys;
     },
   ) {}
 
@@ -70,17 +67,12 @@ export class Authorization {
     if (!client) return page(`There is no application with client_id ${JSON.stringify(clientIds[0].slice(0, 100))} at this issuer.`);
     const uris = params.getAll("redirect_uri");
     if (uris.length > 1) return page("The request repeats redirect_uri.");
-    let redirectUri: string;
-    if (uris.length === 1) {
-      if (!client.redirect_uris.includes(uris[0])) {
-        return page(`The redirect_uri ${JSON.stringify(uris[0].slice(0, 300))} is not registered for this application; registered URIs must match exactly.`);
-      }
-      redirectUri = uris[0];
-    } else if (client.redirect_uris.length === 1) {
-      redirectUri = client.redirect_uris[0];
-    } else {
-      return page("The request has no redirect_uri, and the application registered more than one.");
+    // Required always (OIDC Core 3.1.2.1), so the token request's redirect_uri check (RFC 6749 4.1.3) always applies.
+    if (uris.length === 0) return page("The request has no redirect_uri. The application that sent you here must send one of its registered redirect URIs.");
+    if (!client.redirect_uris.includes(uris[0])) {
+      return page(`The redirect_uri ${JSON.stringify(uris[0].slice(0, 300))} is not registered for this application; registered URIs must match exactly.`);
     }
+    const redirectUri = uris[0];
     const state = params.get("state");
     const fail = (error: string, description: string) => this.errorRedirect(redirectUri, error, description, state);
 
@@ -139,7 +131,6 @@ export class Authorization {
         client_id: client.client_id,
         client_name: client.client_name,
         redirect_uri: redirectUri,
-        redirect_uri_sent: uris.length === 1,
         scope,
         state,
         nonce,
@@ -187,7 +178,6 @@ export class Authorization {
           code_hash: sha256(code),
           client_id: request.client_id,
           developer_id: developer.id,
-          // Stored only when sent: then the token request must repeat it exactly.
           redirect_uri: request.redirect_uri,
           scope: request.scope.join(" ") || null,
           resource: request.resource,

@@ -51,6 +51,15 @@ export interface IssuerDeps {
 export const MAX_FORM_BYTES = 16 * 1024;
 export const MAX_JSON_BYTES = 64 * 1024;
 
+const CORS_PATHS = new Set([
+  "/oauth2/.well-known/openid-configuration",
+  "/.well-known/oauth-authorization-server/oauth2",
+  "/oauth2/jwks",
+  "/oauth2/token",
+  "/oauth2/userinfo",
+  "/oauth2/revoke",
+]);
+
 const GRANTS = ["authorization_code", "client_credentials", "refresh_token", "password"];
 
 export interface VerifiedAccessToken {
@@ -113,7 +122,7 @@ export class Issuer {
   }
 
   #modelDeps() {
-    return { db: this.deps.db, keys: this.keys, settings: this.settings, log: this.deps.log };
+    return { db: this.deps.db, keys: this.keys, settings: this.settings, log: this.deps.log, configEvents: this.deps.configEvents };
   }
 
   /**
@@ -198,14 +207,28 @@ export class Issuer {
     const pathname = q < 0 ? raw : raw.slice(0, q);
     if (!pathname.startsWith("/oauth2/") && pathname !== "/.well-known/oauth-authorization-server/oauth2") return false;
     const method = req.method ?? "GET";
+    // Browser-based (public) clients call these cross-origin; no cookies are involved, so any origin may read.
+    if (CORS_PATHS.has(pathname)) {
+      res.setHeader("access-control-allow-origin", "*");
+      if (method === "OPTIONS") {
+        req.resume();
+        res.writeHead(204, {
+          "access-control-allow-methods": "GET, POST",
+          "access-control-allow-headers": "authorization, content-type, dpop",
+          "access-control-max-age": "600",
+        });
+        res.end();
+        return true;
+      }
+    }
     try {
       switch (pathname) {
         case "/oauth2/.well-known/openid-configuration":
         case "/.well-known/oauth-authorization-server/oauth2":
-          return this.#get(req, res, () => sendJson(res, 200, this.metadata(), { "cache-control": "public, max-age=300", "access-control-allow-origin": "*" }));
+          return this.#get(req, res, () => sendJson(res, 200, this.metadata(), { "cache-control": "public, max-age=300" }));
         case "/oauth2/jwks":
           return this.#get(req, res, async () =>
-            sendJson(res, 200, await this.keys.jwks(), { "cache-control": "public, max-age=60", "access-control-allow-origin": "*", "content-type": "application/jwk-set+json" }),
+            sendJson(res, 200, await this.keys.jwks(), { "cache-control": "public, max-age=60", "content-type": "application/jwk-set+json" }),
           );
         case "/oauth2/token":
           await this.#post(req, res, () => this.#token(req, res));
@@ -404,7 +427,6 @@ export class Issuer {
           active: true,
           token_type: "Bearer",
           ...c,
-          username: undefined,
         },
         this.#noStore,
       );
@@ -454,7 +476,7 @@ export class Issuer {
       }
     } else if (token.length <= 200) {
       const row = await this.deps.db.selectFrom("refresh_tokens").select(["client_id", "family_id"]).where("token_hash", "=", sha256(token)).executeTakeFirst();
-      if (row && row.client_id === client.client_id) await revokeFamily(this.deps.db, row.family_id);
+      if (row && row.client_id === client.client_id) await revokeFamily(this.#modelDeps(), row.family_id);
     }
     res.writeHead(200, { ...this.#noStore, "content-length": 0 });
     res.end();

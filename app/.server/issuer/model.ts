@@ -9,6 +9,7 @@
  */
 import type { Kysely } from "kysely";
 import crypto from "node:crypto";
+import { bumpConfigVersion, type ConfigEvents } from "../config-version";
 import { randomToken, sha256 } from "../crypto";
 import { authenticateDeveloper } from "../developers";
 import type { Database, Developer } from "../db/schema";
@@ -73,14 +74,43 @@ export function familyFromCode(codeHash: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-export async function revokeFamily(db: Kysely<Database>, familyId: string): Promise<number> {
-  const r = await db
-    .updateTable("refresh_tokens")
-    .set({ revoked_at: new Date() })
-    .where("family_id", "=", familyId)
-    .where("revoked_at", "is", null)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows);
+/**
+ * Revokes a refresh token family and the access tokens issued with it: each access
+ * token issued beside a refresh token has that refresh token's id as its jti, and
+ * the one issued for an authorization code without a refresh token has the
+ * family id. Their jtis go into revoked_tokens (the gateway's snapshot) until they
+ * expire, with a config version bump when anything new was revoked.
+ */
+export async function revokeFamily(deps: Pick<ModelDeps, "db" | "settings" | "configEvents">, familyId: string): Promise<number> {
+  let version = 0;
+  const n = await deps.db.transaction().execute(async (trx) => {
+    const now = new Date();
+    const r = await trx
+      .updateTable("refresh_tokens")
+      .set({ revoked_at: now })
+      .where("family_id", "=", familyId)
+      .where("revoked_at", "is", null)
+      .executeTakeFirst();
+    const rows = await trx.selectFrom("refresh_tokens").select(["id", "created_at", "client_id"]).where("family_id", "=", familyId).execute();
+    let ttl = deps.settings.accessTokenTtl;
+    const clientId = rows[0]?.client_id;
+    if (clientId) {
+      const c = await trx.selectFrom("oauth_clients").select("metadata").where("client_id", "=", clientId).executeTakeFirst();
+      const own = (c?.metadata as { access_token_ttl?: unknown } | undefined)?.access_token_ttl;
+      if (typeof own === "number") ttl = Math.max(ttl, own);
+    }
+    const entries = [
+      { jti: familyId, exp: new Date(now.getTime() + ttl * 1000) },
+      ...rows.map((row) => ({ jti: row.id, exp: new Date(row.created_at.getTime() + ttl * 1000) })),
+    ].filter((e) => e.exp > now);
+    const inserted = entries.length
+      ? await trx.insertInto("revoked_tokens").values(entries).onConflict((oc) => oc.column("jti").doNothing()).returning("jti").execute()
+      : [];
+    if (inserted.length) version = await bumpConfigVersion(trx);
+    return Number(r.numUpdatedRows);
+  });
+  if (version) deps.configEvents.observe(version);
+  return n;
 }
 
 export function userClaims(dev: Pick<Developer, "email" | "full_name" | "email_verified_at">, scope: string[]): Record<string, unknown> {
@@ -95,6 +125,7 @@ export function userClaims(dev: Pick<Developer, "email" | "full_name" | "email_v
 
 export interface ModelDeps {
   db: Kysely<Database>;
+  configEvents: ConfigEvents;
   keys: Keys;
   settings: IssuerSettings;
   log: { warn(msg: string, fields?: Record<string, unknown>): void };
@@ -168,8 +199,8 @@ export function createModel(deps: ModelDeps, client: LibClient) {
       if (!row) return null;
       if (row.used_at) {
         // RFC 6749 4.1.2: a code used twice revokes what it issued.
-        const n = await revokeFamily(db, familyFromCode(codeHash));
-        deps.log.warn("authorization code reused: its refresh tokens are revoked", { client_id: row.client_id, revoked: n });
+        const n = await revokeFamily(deps, familyFromCode(codeHash));
+        deps.log.warn("authorization code reused: the tokens it issued are revoked", { client_id: row.client_id, revoked: n });
         return null;
       }
       return {
@@ -206,7 +237,7 @@ export function createModel(deps: ModelDeps, client: LibClient) {
       if (!row) return null;
       if (row.used_at || row.revoked_at) {
         // Reuse of a rotated (or revoked) refresh token: revoke the whole family.
-        const n = await revokeFamily(db, row.family_id);
+        const n = await revokeFamily(deps, row.family_id);
         if (row.used_at) deps.log.warn("refresh token reused: its family is revoked", { client_id: row.client_id, revoked: n });
         return null;
       }
@@ -239,7 +270,7 @@ export function createModel(deps: ModelDeps, client: LibClient) {
         .executeTakeFirst();
       if (Number(r.numUpdatedRows) > 0) return true;
       // Lost a race with another use of the same token: that is reuse too.
-      if (token.user.familyId) await revokeFamily(db, token.user.familyId);
+      if (token.user.familyId) await revokeFamily(deps, token.user.familyId);
       return false;
     },
 
@@ -249,7 +280,14 @@ export function createModel(deps: ModelDeps, client: LibClient) {
       user: LibUser,
     ): Promise<SavedToken> {
       const scope = token.scope ?? [];
-      const jti = token.accessToken;
+      const wantsRefresh =
+        !!token.refreshToken &&
+        user.kind === "developer" &&
+        c.grants.includes("refresh_token") &&
+        c.ctx.grantType !== "client_credentials";
+      // The jti ties the access token to its grant, so revoking a family can revoke it too (revokeFamily).
+      const refreshId = wantsRefresh ? crypto.randomUUID() : null;
+      const jti = refreshId ?? (c.ctx.grantType === "authorization_code" && user.familyId ? user.familyId : token.accessToken);
       const exp = token.accessTokenExpiresAt ?? new Date(Date.now() + c.accessTokenLifetime * 1000);
       const resource = c.ctx.resource ?? user.resource ?? null;
       const accessToken = await mintAccessToken(deps, {
@@ -262,19 +300,14 @@ export function createModel(deps: ModelDeps, client: LibClient) {
         authTime: user.kind === "developer" ? user.authTime : null,
       });
       const saved: SavedToken = { accessToken, accessTokenExpiresAt: exp, scope, client: c, user };
-      const wantsRefresh =
-        token.refreshToken &&
-        user.kind === "developer" &&
-        c.grants.includes("refresh_token") &&
-        c.ctx.grantType !== "client_credentials";
-      if (wantsRefresh) {
+      if (wantsRefresh && refreshId) {
         const familyId = user.familyId ?? crypto.randomUUID();
         const refreshExpiresAt = new Date(Date.now() + REFRESH_TOKEN_TTL * 1000);
         await db
           .insertInto("refresh_tokens")
           .values({
             token_hash: sha256(token.refreshToken!),
-            id: crypto.randomUUID(),
+            id: refreshId,
             family_id: familyId,
             rotated_from: user.refreshId ?? null,
             client_id: c.id,
