@@ -321,6 +321,67 @@ export class Applications {
     return { client_secret: secret };
   }
 
+  /**
+   * Manual applications: the developer proves once that they hold the client
+   * (the portal runs a client_credentials grant at the IdP's token endpoint with
+   * the secret, then forgets the secret). Afterwards the application's requests
+   * to auto-approving services are approved like any other (callers run
+   * registrations.approvePendingAutoApprovals for the pending ones).
+   */
+  async proveClient(developerId: string, id: string, clientSecret: unknown, actor: Actor): Promise<ApplicationView> {
+    const app = await this.#own(developerId, id);
+    const conn = await this.#conn(app.idp_connection_id);
+    if (conn.mode !== "manual") throw new ConflictError("only applications with a pasted client_id need to prove possession", "client_secret");
+    if (typeof clientSecret !== "string" || !clientSecret || clientSecret.length > 1000) throw new ValidationError({ client_secret: "client_secret is required" });
+    const tokenEndpoint = await this.#tokenEndpoint(conn);
+    const attempt = async (basic: boolean) => {
+      const body = new URLSearchParams({ grant_type: "client_credentials" });
+      const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
+      if (basic) headers.authorization = "Basic " + Buffer.from(`${encodeURIComponent(app.client_id!)}:${encodeURIComponent(clientSecret)}`).toString("base64");
+      else {
+        body.set("client_id", app.client_id!);
+        body.set("client_secret", clientSecret);
+      }
+      const res = await fetch(tokenEndpoint, { method: "POST", headers, body, redirect: "error", signal: AbortSignal.timeout(10_000) });
+      const json = (await res.json().catch(() => ({}))) as { access_token?: unknown; error?: unknown };
+      return { ok: res.ok && typeof json.access_token === "string", error: typeof json.error === "string" ? json.error : `HTTP ${res.status}` };
+    };
+    let result;
+    try {
+      result = await attempt(true);
+      if (!result.ok && result.error === "invalid_client") result = await attempt(false);
+    } catch (err) {
+      throw new ConflictError(`the IdP's token endpoint ${tokenEndpoint} could not be reached: ${(err as Error).message}`, "client_secret");
+    }
+    if (!result.ok) {
+      throw new ValidationError({ client_secret: `${conn.name} did not issue a token for this client_id and secret (${result.error}): check both, and that the client may use client_credentials` });
+    }
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable("applications").set({ proof_of_possession_at: new Date(), updated_at: new Date() }).where("id", "=", app.id).execute();
+      await audit(trx, actor, "application.proof_of_possession", { type: "application", id: app.id }, { client_id: app.client_id });
+    });
+    return this.get(developerId, id);
+  }
+
+  async #tokenEndpoint(conn: IdpConnection): Promise<string> {
+    const cached = conn.discovery?.token_endpoint;
+    if (typeof cached === "string") return cached;
+    const url = `${conn.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
+    let doc: Record<string, unknown>;
+    try {
+      const res = await fetch(url, { headers: { accept: "application/json" }, redirect: "error", signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      doc = (await res.json()) as Record<string, unknown>;
+    } catch (err) {
+      throw new ConflictError(`the IdP's discovery document ${url} could not be read: ${(err as Error).message}`, "client_secret");
+    }
+    if (doc.issuer !== conn.issuer || typeof doc.token_endpoint !== "string") {
+      throw new ConflictError(`${url} does not describe issuer ${conn.issuer} with a token_endpoint (OpenID Connect Discovery 4.3)`, "client_secret");
+    }
+    await this.db.updateTable("idp_connections").set({ discovery: JSON.stringify(doc), discovered_at: new Date() }).where("id", "=", conn.id).execute();
+    return doc.token_endpoint;
+  }
+
   /** Returns the IdP-issued secret the developer has not seen yet, and forgets it (shown once). */
   async takeSecret(developerId: string, id: string): Promise<string | undefined> {
     const app = await this.#own(developerId, id);

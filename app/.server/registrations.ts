@@ -393,3 +393,26 @@ export async function setDeveloperStatus(
     return updated;
   });
 }
+
+/**
+ * After a manual application proved possession of its client: its pending
+ * requests to services with auto_approve are approved now (as auto_approve would
+ * have done at request time).
+ */
+export async function approvePendingAutoApprovals(ctx: RegistrationsContext, applicationId: string): Promise<number> {
+  const pending = await ctx.db
+    .selectFrom("application_instances as i")
+    .innerJoin("plugins as p", (j) => j.onRef("p.service_id", "=", "i.service_id").on("p.name", "=", APPLICATION_REGISTRATION))
+    .select(["i.id", "p.config", "p.enabled"])
+    .where("i.application_id", "=", applicationId)
+    .where("i.status", "=", "pending")
+    .execute();
+  let n = 0;
+  for (const row of pending) {
+    if (row.enabled && row.config?.auto_approve === true) {
+      await approveInstance(ctx, row.id, { type: "system", label: "auto_approve" });
+      n++;
+    }
+  }
+  return n;
+}

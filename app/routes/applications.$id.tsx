@@ -8,7 +8,10 @@ import { registrationsOf } from "~/.server/api/views";
 import { readForm, requireDeveloper } from "~/.server/auth/guards";
 import { errorKind } from "~/.server/errors";
 import { formProblem, str } from "~/.server/forms";
-import { cancelRegistration, requestAccess } from "~/.server/registrations";
+import { approvePendingAutoApprovals, cancelRegistration, requestAccess } from "~/.server/registrations";
+
+/** The page may carry a one-time secret: never cached. */
+export const headers = () => ({ "cache-control": "no-store" });
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.app.name ?? "Application"} · Gatehouse` }];
 
@@ -53,6 +56,11 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
       case "rotate": {
         const r = await cp.portal.applications.rotateSecret(developer.id, id, actor);
         return json({ intent, ok: "A new secret was issued.", secret: r.client_secret, fields: {}, error: null }, { headers: { "cache-control": "no-store" } });
+      }
+      case "prove": {
+        await cp.portal.applications.proveClient(developer.id, id, str(form.get("client_secret")), actor);
+        const n = await approvePendingAutoApprovals(cp, app.id);
+        return json({ intent, ok: `Verified: you hold this client.${n ? ` ${n} request(s) were approved.` : ""}`, secret: null, fields: {}, error: null });
       }
       case "delete":
         await cp.portal.applications.delete(developer.id, id, actor);
@@ -136,6 +144,21 @@ export default function ApplicationPage() {
             {app.idp_connection.name} does not support rotating secrets from the portal: rotate it at the IdP, or delete and re-create the application.
           </p>
         )
+      ) : null}
+
+      {app.idp_connection.mode === "manual" && !app.proof_of_possession ? (
+        <Form method="post" className="narrow">
+          <Csrf token={csrf} />
+          <input type="hidden" name="intent" value="prove" />
+          <p>
+            Your requests wait for an administrator until you prove that you hold this client: enter its secret once. The portal asks{" "}
+            {app.idp_connection.name} for a token with it and does not keep it.
+          </p>
+          <label htmlFor="prove-secret">Client secret</label>
+          <input id="prove-secret" type="password" name="client_secret" autoComplete="off" aria-invalid={!!fields.client_secret} />
+          {fields.client_secret ? <p className="error">{fields.client_secret}</p> : null}
+          <button type="submit">Verify</button>
+        </Form>
       ) : null}
 
       <h2>API access</h2>

@@ -104,7 +104,7 @@ describe("developer flow in Chromium", () => {
     await page.fill("#app-name", evil);
     await page.click('button:has-text("Create application")');
     await page.waitForURL(/\/applications\/[0-9a-f-]{36}$/);
-    expect(await page.locator("h1").textContent()).toBe(evil);
+    await expect.poll(() => page.locator("h1").textContent()).toBe(evil);
     await page.goto(`${cp.portal}/applications`);
     expect(await page.getByRole("link", { name: evil, exact: true }).count()).toBe(1);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();

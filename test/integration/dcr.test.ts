@@ -108,8 +108,10 @@ describe.each(dbTargets())("dcr applications on $name", (target) => {
     await h.cp.portal.applications.delete(dev.id, application.id, DEV);
     expect(await h.cp.db.selectFrom("consumers").select("id").where("id", "=", application.consumer_id!).executeTakeFirst()).toBeUndefined();
     await until(async () => !(await idpClient(clientId)));
-    const call = await h.cp.db.selectFrom("idp_outbox").selectAll().where("application_id", "=", application.id).where("action", "=", "delete_client").executeTakeFirstOrThrow();
-    expect(call.status).toBe("done");
+    await until(async () => {
+      const call = await h.cp.db.selectFrom("idp_outbox").select("status").where("application_id", "=", application.id).where("action", "=", "delete_client").executeTakeFirstOrThrow();
+      return call.status === "done";
+    });
   });
 
   it("with the IdP down during a delete, removes the client once it is back", async () => {
@@ -131,8 +133,56 @@ describe.each(dbTargets())("dcr applications on $name", (target) => {
 
     await idp.start();
     await until(async () => !(await idpClient(clientId)), 30_000);
-    const done = await h.cp.db.selectFrom("idp_outbox").selectAll().where("id", "=", failing.id).executeTakeFirstOrThrow();
-    expect(done.status).toBe("done");
+    const done = await until(async () => {
+      const r = await h.cp.db.selectFrom("idp_outbox").selectAll().where("id", "=", failing.id).executeTakeFirstOrThrow();
+      return r.status === "done" ? r : undefined;
+    });
+    expect(done.attempts).toBeGreaterThan(1);
+  });
+
+  it("manual mode: registrations wait for an admin until the developer proves possession once", async () => {
+    const okta = await startTestIdp({
+      initialAccessToken: false,
+      clients: [{ client_id: "pasted-client", client_secret: "pasted-secret-0123456789-0123456789", grant_types: ["client_credentials"], redirect_uris: [], response_types: [] }],
+    });
+    try {
+      const conn = await h.cp.portal.connections.create({ name: "okta-like", issuer: okta.issuer, mode: "manual", provider: "okta" }, { type: "admin_api" });
+      const { application } = await h.cp.portal.applications.create(dev, { name: "pasted", idp_connection_id: conn.id, client_id: "pasted-client" }, DEV);
+      expect(application).toMatchObject({ client_id: "pasted-client", client_status: "active", proof_of_possession: false });
+      const svc = crypto.randomUUID();
+      await h.cp.db.insertInto("services").values({ id: svc, name: "auto-svc", host: "127.0.0.1" }).execute();
+      await h.cp.db.insertInto("plugins").values({ id: crypto.randomUUID(), name: "application-registration", service_id: svc, config: JSON.stringify({ auto_approve: true }) }).execute();
+      const { requestAccess, approvePendingAutoApprovals } = await import("../../app/.server/registrations");
+      const inst = await requestAccess(h.cp, application.id, svc, DEV, { developerId: dev.id });
+      expect(inst.status).toBe("pending"); // a client_id is public: auto_approve does not apply yet
+
+      await expect(h.cp.portal.applications.proveClient(dev.id, application.id, "wrong-secret", DEV)).rejects.toMatchObject({ fields: { client_secret: expect.stringMatching(/invalid_client/) } });
+      const proven = await h.cp.portal.applications.proveClient(dev.id, application.id, "pasted-secret-0123456789-0123456789", DEV);
+      expect(proven.proof_of_possession).toBe(true);
+      expect(await approvePendingAutoApprovals(h.cp, application.id)).toBe(1);
+      const after = await h.cp.db.selectFrom("application_instances").select("status").where("id", "=", inst.id).executeTakeFirstOrThrow();
+      expect(after.status).toBe("approved");
+      const row = await h.cp.db.selectFrom("applications").selectAll().where("id", "=", application.id).executeTakeFirstOrThrow();
+      expect(JSON.stringify(row)).not.toContain("pasted-secret"); // the secret is not kept
+    } finally {
+      await okta.close();
+    }
+  });
+
+  it("takes the registration endpoint from the issuer's discovery document when none is given", async () => {
+    const other = await startTestIdp();
+    try {
+      const conn = await h.cp.portal.connections.create({ name: "discovered", issuer: other.issuer, mode: "dcr", initial_access_token: "test-initial-access-token" }, { type: "admin_api" });
+      expect(conn.registration_endpoint).toBe(`${other.issuer}/reg`);
+      expect(conn.discovery?.token_endpoint).toBe(`${other.issuer}/token`);
+      const { application, client_secret } = await h.cp.portal.applications.create(dev, { name: "via discovery", idp_connection_id: conn.id }, DEV);
+      expect(client_secret).toBeTruthy();
+      expect(await other.provider.Client.find(application.client_id!)).toBeTruthy();
+      await h.cp.portal.applications.delete(dev.id, application.id, DEV);
+      await h.cp.portal.outbox.runDue();
+    } finally {
+      await other.close();
+    }
   });
 
   it("refuses a manual client_id twice for the same issuer, and client_id on dcr", async () => {

@@ -137,6 +137,19 @@ describe.each(dbTargets())("portal JSON API on $name", (target) => {
     const reg = await send(new CookieJar(), "POST", "/api/v1/register", { email: "nope", password: "short" });
     expect(reg.status).toBe(400);
     expect(Object.keys(((await reg.json()) as { fields: object }).fields).sort()).toEqual(["email", "full_name", "password"]);
+    // the sign-up fields an admin configures are checked with the rest
+    await cp.cp.settings.set("portal.developer_meta_fields", [{ name: "company", label: "Company", required: true }]);
+    try {
+      const noCompany = await send(new CookieJar(), "POST", "/api/v1/register", { email: "meta@example.com", password: "a-long-password", full_name: "M" });
+      expect(noCompany.status).toBe(400);
+      expect(((await noCompany.json()) as { fields: object }).fields).toEqual({ "meta.company": "Company is required" });
+      const withCompany = await send(new CookieJar(), "POST", "/api/v1/register", { email: "meta@example.com", password: "a-long-password", full_name: "M", meta: { company: "ACME", other: "dropped" } });
+      expect(withCompany.status).toBe(201);
+      const dev = await cp.cp.db.selectFrom("developers").select("meta").where("email", "=", "meta@example.com").executeTakeFirstOrThrow();
+      expect(dev.meta).toEqual({ company: "ACME" });
+    } finally {
+      await cp.cp.settings.set("portal.developer_meta_fields", []);
+    }
     const unknown = await send(jar, "GET", "/api/v1/nothing-here");
     expect(unknown.status).toBe(404);
     expect(unknown.headers.get("content-type")).toMatch(/json/);
@@ -182,6 +195,37 @@ describe.each(dbTargets())("portal JSON API on $name", (target) => {
     // the original password still works, the attacker's does not
     expect((await send(new CookieJar(), "POST", "/api/v1/login", { email: "taken@example.com", password: "a-long-password" })).status).toBe(200);
     expect((await send(new CookieJar(), "POST", "/api/v1/login", { email: "taken@example.com", password: "another-password" })).status).toBe(401);
+  });
+
+  it("admin approval and email verification gate log-in", async () => {
+    await cp.cp.settings.set("portal.developer_auto_approve", false);
+    await cp.cp.settings.set("portal.email_verification", true);
+    try {
+      const jar = new CookieJar();
+      const reg = await send(jar, "POST", "/api/v1/register", { email: "wait@example.com", password: "a-long-password", full_name: "Waiting" });
+      expect(((await reg.json()) as { status: string }).status).toBe("requested");
+      const waiting = await send(jar, "POST", "/api/v1/login", { email: "wait@example.com", password: "a-long-password" });
+      expect(waiting.status).toBe(403);
+      expect(((await waiting.json()) as { message: string }).message).toMatch(/waiting for an administrator/);
+
+      const { setDeveloperStatus } = await import("../../app/.server/registrations");
+      const dev = await cp.cp.db.selectFrom("developers").select("id").where("email", "=", "wait@example.com").executeTakeFirstOrThrow();
+      await setDeveloperStatus(cp.cp, dev.id, "approve", { type: "admin", label: "admin@example.com" }, { reason: "welcome" });
+      const approved = await cp.cp.db.selectFrom("email_outbox").selectAll().where("to_address", "=", "wait@example.com").where("template", "=", "developer-approved").executeTakeFirstOrThrow();
+      expect(approved.text_body).toContain("welcome");
+
+      const unverified = await send(jar, "POST", "/api/v1/login", { email: "wait@example.com", password: "a-long-password" });
+      expect(unverified.status).toBe(403);
+      expect(((await unverified.json()) as { message: string }).message).toMatch(/Confirm your email/);
+      const welcome = await cp.cp.db.selectFrom("email_outbox").selectAll().where("to_address", "=", "wait@example.com").where("template", "=", "sign-up").executeTakeFirstOrThrow();
+      const link = /(https?:\/\/\S+\/verify-email\?token=\S+)/.exec(welcome.text_body)![1];
+      const verified = await fetch(`${cp.portal}${new URL(link).pathname}${new URL(link).search}`);
+      expect(await verified.text()).toContain("Email confirmed");
+      expect((await send(jar, "POST", "/api/v1/login", { email: "wait@example.com", password: "a-long-password" })).status).toBe(200);
+    } finally {
+      await cp.cp.settings.set("portal.developer_auto_approve", true);
+      await cp.cp.settings.set("portal.email_verification", false);
+    }
   });
 
   it("throttles log-in attempts per account", async () => {

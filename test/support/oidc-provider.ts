@@ -98,7 +98,7 @@ export async function startTestIdp(opts: TestIdpOptions = {}): Promise<TestIdp> 
         enabled: opts.initialAccessToken !== false,
         initialAccessToken: opts.initialAccessToken === false ? false : (opts.initialAccessToken ?? "test-initial-access-token"),
       },
-      registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
+      registrationManagement: { enabled: opts.initialAccessToken !== false, rotateRegistrationAccessToken: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => audience,

@@ -142,7 +142,7 @@ export class IdpConnections {
       registration_endpoint = input.registration_endpoint === null || input.registration_endpoint === "" ? null : (checkUrl(input.registration_endpoint, "registration_endpoint", fields, this.opts.allowHttp) ?? null);
     }
     if (mode === "dcr" && !registration_endpoint && !fields.registration_endpoint) {
-      fields.registration_endpoint = "registration_endpoint is required for mode dcr (the IdP's RFC 7591 endpoint)";
+      fields.registration_endpoint = "registration_endpoint is required for mode dcr (the IdP's RFC 7591 endpoint); the issuer's discovery document did not name one";
     }
     let application_claim = existing?.application_claim ?? PROFILE_DEFAULT_CLAIM[PROVIDERS.includes(provider) ? provider : "generic"];
     if (input.application_claim !== undefined && input.application_claim !== null && input.application_claim !== "") {
@@ -161,7 +161,30 @@ export class IdpConnections {
     return { name: name!, mode: mode!, issuer: issuer!, provider, registration_endpoint, application_claim, iat, enabled: input.enabled as boolean | undefined };
   }
 
+  /**
+   * A dcr connection without registration_endpoint takes it from the issuer's
+   * discovery document (OpenID Connect Discovery; its issuer must match exactly).
+   */
+  async #discover(issuer: string): Promise<Record<string, unknown> | undefined> {
+    const url = `${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
+    try {
+      const res = await fetch(url, { headers: { accept: "application/json" }, redirect: "error", signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) return undefined;
+      const doc = (await res.json()) as Record<string, unknown>;
+      return doc && doc.issuer === issuer ? doc : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   async create(input: IdpConnectionInput, actor: Actor): Promise<IdpConnection> {
+    let discovery: Record<string, unknown> | undefined;
+    if (input.mode === "dcr" && (input.registration_endpoint === undefined || input.registration_endpoint === null || input.registration_endpoint === "") && typeof input.issuer === "string") {
+      const fields: Record<string, string> = {};
+      const issuer = checkUrl(input.issuer, "issuer", fields, this.opts.allowHttp);
+      discovery = issuer ? await this.#discover(issuer) : undefined;
+      if (typeof discovery?.registration_endpoint === "string") input = { ...input, registration_endpoint: discovery.registration_endpoint };
+    }
     const v = this.#validate(input);
     const id = crypto.randomUUID();
     try {
@@ -178,6 +201,7 @@ export class IdpConnections {
             initial_access_token_enc: v.iat ? this.keyring.encrypt(v.iat, initialAccessTokenAad(id)) : null,
             application_claim: v.application_claim,
             enabled: v.enabled ?? true,
+            ...(discovery ? { discovery: JSON.stringify(discovery), discovered_at: new Date() } : {}),
           })
           .returningAll()
           .executeTakeFirstOrThrow();

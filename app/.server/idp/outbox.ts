@@ -107,6 +107,19 @@ export class IdpOutbox {
     }
   }
 
+  /** An admin retries a failed call: it runs again at once (its attempts start over). */
+  async retry(outboxId: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable("idp_outbox")
+      .set({ status: "pending", attempts: 0, next_attempt_at: new Date(), updated_at: new Date() })
+      .where("id", "=", outboxId)
+      .where("status", "=", "failed")
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) !== 1) return false;
+    this.kick();
+    return true;
+  }
+
   async close(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
