@@ -21,6 +21,7 @@ declare module "autocannon" {
     connections?: number;
     duration?: number;
     amount?: number;
+    pipelining?: number;
     method?: string;
     headers?: Record<string, string>;
     body?: string;

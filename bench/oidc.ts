@@ -14,6 +14,9 @@
  *   jwt-hit     bearer JWT, the same token every request (verified-claims cache hit)
  *   jwt-fresh   bearer JWT, a different token every request (signature verified each time; keys cached)
  *   intro-hit   opaque token through introspection, cache hit
+ *
+ * BENCH_ONLY=<scenario> runs only that scenario beside the baseline;
+ * BENCH_PROF=<dir> writes a V8 CPU profile of the gateway process there.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
@@ -62,7 +65,7 @@ function startUpstreamChild(): Promise<{ port: number; child: ChildProcess }> {
 }
 
 function startGatewayChild(snapshot: Snapshot): Promise<{ url: string; cpu: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--gateway"], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []), "--import", "tsx", fileURLToPath(import.meta.url), "--gateway"], { stdio: ["pipe", "pipe", "inherit"] });
   child.stdin!.end(JSON.stringify(snapshot));
   return new Promise((resolve, reject) => {
     const rl = readline.createInterface({ input: child.stdout! });
@@ -165,6 +168,7 @@ async function main(): Promise<void> {
       ["jwt-fresh", () => load("jwt-fresh", `${url}/jwt`, { ...o, tokens: fresh })],
       ["intro-hit", () => load("intro-hit", `${url}/intro`, { ...o, headers: { authorization: `Bearer ${opaqueToken}` } })],
     ];
+    if (process.env.BENCH_ONLY) scenarios.splice(0, scenarios.length, ...scenarios.filter(([n]) => n === "none" || n === process.env.BENCH_ONLY));
     const runs = new Map<string, Result[]>(scenarios.map(([n]) => [n, []]));
     for (let round = 0; round < rounds; round++) {
       // rotate the order each round so no scenario always runs first or last

@@ -163,13 +163,6 @@ class Ctx implements RequestContext {
   get query(): URLSearchParams {
     return (this.#query ??= new URLSearchParams(this.rawQuery));
   }
-  /** The query string going upstream: the received one, unless a plugin changed ctx.query (hide_credentials). */
-  upstreamQuery(): string {
-    if (this.#upstreamQueryOverride !== undefined) return this.#upstreamQueryOverride;
-    if (!this.#query) return this.rawQuery;
-    const s = this.#query.toString();
-    return s === new URLSearchParams(this.rawQuery).toString() ? this.rawQuery : s;
-  }
   setConsumer(consumer: Consumer | null, credentialIdentifier?: string | null, opts?: { anonymous?: boolean }): void {
     this.consumer = consumer;
     this.credentialIdentifier = credentialIdentifier ?? null;
@@ -185,9 +178,9 @@ class Ctx implements RequestContext {
     if (this.anonymous) h.set("x-anonymous-consumer", "true");
   }
   /** Set by setUpstreamQuery: the query string sent upstream instead of the client's. */
-  #upstreamQueryOverride: string | undefined;
+  upstreamQuery: string | undefined;
   setUpstreamQuery(query: URLSearchParams | string): void {
-    this.#upstreamQueryOverride = typeof query === "string" ? query.replace(/^\?/, "") : query.toString();
+    this.upstreamQuery = typeof query === "string" ? query.replace(/^\?/, "") : query.toString();
   }
   setUpstreamBody(body: Buffer): void {
     this.bufferedBody = body;
@@ -333,7 +326,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage,
     setUpstreamMs: (ms: number) => void,
   ): Promise<void> {
     const pathUp = upstreamPath(service.path, match.strippedPath, match.route.strip_path && match.matched !== "");
-    const query = ctx ? ctx.upstreamQuery() : rawQuery;
+    const query = ctx?.upstreamQuery ?? rawQuery;
     const target = query ? `${pathUp}?${query}` : pathUp;
     const pool = upstreams.pool(service);
     const buffered = ctx?.bufferedBody;

@@ -26,6 +26,7 @@ import {
 const WEB_SECRET = "web-secret-web-secret-web-secret-12345";
 const ACCESS_TTL = 5;
 const ABSOLUTE = 16;
+const IDLE = 3;
 
 let idp: TestIdp;
 let upstream: EchoUpstream;
@@ -51,7 +52,7 @@ beforeAll(async () => {
         client_secret: WEB_SECRET,
         grant_types: ["authorization_code", "refresh_token"],
         response_types: ["code"],
-        redirect_uris: [redirect],
+        redirect_uris: [redirect, `${gw.url}/idle/callback`],
         post_logout_redirect_uris: [`${gw.url}/bye`],
       },
     ],
@@ -62,6 +63,7 @@ beforeAll(async () => {
   const app = testRoute({ name: "app", service: { id: svc.id }, paths: ["/app"] });
   const admin = testRoute({ name: "admin", service: { id: svc.id }, paths: ["/admin-area"] });
   const bye = testRoute({ name: "bye", service: { id: svc.id }, paths: ["/bye"] });
+  const idle = testRoute({ name: "idle", service: { id: svc.id }, paths: ["/idle"] });
   const config = {
     issuer: idp.issuer,
     client_id: ["web"],
@@ -83,11 +85,22 @@ beforeAll(async () => {
     testSnapshot({
       version: 2,
       services: [svc],
-      routes: [app, admin, bye],
+      routes: [app, admin, bye, idle],
       consumers: [alice],
       plugins: [
         testPlugin({ name: "openid-connect", route: { id: app.id }, config }),
         testPlugin({ name: "openid-connect", route: { id: admin.id }, config: { ...config, scopes_required: ["admin"] } }),
+        testPlugin({
+          name: "openid-connect",
+          route: { id: idle.id },
+          config: {
+            ...config,
+            redirect_uri: [`${gw.url}/idle/callback`],
+            session_cookie_name: "idle_session",
+            session_idling_timeout: IDLE,
+            session_absolute_timeout: 3600,
+          },
+        }),
       ],
     }),
   );
@@ -184,6 +197,24 @@ describe("seed 3: authorization code in Chromium through the gateway", () => {
     expect(post.status).toBe(401);
   });
 
+  it("refuses callbacks that do not belong to this browser's request: state, iss (RFC 9207), replayed codes", async () => {
+    const start = await fetch(`${gw.url}/app/cb-test`, { redirect: "manual" });
+    const pendingCookie = String(start.headers.get("set-cookie")).split(";")[0];
+    const state = new URL(start.headers.get("location")!).searchParams.get("state")!;
+    const cb = (q: string, cookie = pendingCookie) => fetch(`${gw.url}/app/callback?${q}`, { headers: { cookie }, redirect: "manual" });
+    const wrongState = await cb(`code=abc&state=not-${state}`);
+    expect(wrongState.status).toBe(400);
+    expect(((await wrongState.json()) as { error_description: string }).error_description).toMatch(/state does not match/);
+    const mixUp = await cb(`code=abc&state=${state}&iss=${encodeURIComponent("https://evil.example")}`);
+    expect(mixUp.status).toBe(400);
+    expect(((await mixUp.json()) as { error_description: string }).error_description).toMatch(/RFC 9207/);
+    const noCookie = await cb(`code=abc&state=${state}&iss=${encodeURIComponent(idp.issuer)}`, "");
+    expect(noCookie.status).toBe(400);
+    const badCode = await cb(`code=abc&state=${state}&iss=${encodeURIComponent(idp.issuer)}`);
+    expect(badCode.status).toBe(400);
+    expect(((await badCode.json()) as { error_description: string }).error_description).toMatch(/refused the authorization code: invalid_grant/);
+  });
+
   it("locks out once the session's absolute timeout passes", async () => {
     const cookie = await sessionCookieHeader();
     expect((await fetch(`${gw.url}/app/still`, { headers: { cookie }, redirect: "manual" })).status).toBe(200);
@@ -214,5 +245,25 @@ describe("seed 3: authorization code in Chromium through the gateway", () => {
     expect(loc.searchParams.get("post_logout_redirect_uri")).toBe(`${gw.url}/bye`);
     expect(loc.searchParams.get("id_token_hint")).toMatch(/^ey/);
     expect(String(out.headers.get("set-cookie"))).toMatch(/session=;.*Max-Age=0/);
+  });
+
+  it("session_idling_timeout: each use keeps the session alive, idling past it locks out", async () => {
+    // the IdP remembers alice; offline_access (so that token expiry refreshes rather than ends the session) asks for consent
+    await page.goto(`${gw.url}/idle/a`, { waitUntil: "domcontentloaded" });
+    await page.waitForSelector('input[name="prompt"][value="consent"]', { state: "attached" });
+    await page.click('button[type="submit"]');
+    await page.waitForURL(`${gw.url}/idle/a`);
+    const cookie = async () => (await context.cookies(gw.url)).filter((c) => c.name.startsWith("idle_session")).map((c) => `${c.name}=${c.value}`).join("; ");
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, ((IDLE - 1) * 1000) / 2 + 500));
+      const res = await page.goto(`${gw.url}/idle/b`);
+      expect(res?.status(), `use ${i}`).toBe(200);
+      expect(res?.request().redirectedFrom()).toBeNull();
+    }
+    const last = await cookie();
+    await new Promise((r) => setTimeout(r, (IDLE + 1) * 1000));
+    const r = await fetch(`${gw.url}/idle/c`, { headers: { cookie: last }, redirect: "manual" });
+    expect(r.status).toBe(302);
+    expect(r.headers.get("location")).toContain(`${idp.issuer}/auth`);
   });
 });

@@ -110,6 +110,8 @@ beforeAll(async () => {
   add("/introspect", { issuer: opaque.issuer, auth_methods: ["introspection"], client_id: ["svc"], client_secret: [SECRET], credential_claim: ["client_id"] });
   add("/builtin", { issuer: BUILTIN, auth_methods: ["bearer"] });
   add("/all", { client_id: ["svc"], client_secret: [SECRET], redirect_uri: ["http://gateway.test/all/cb"], logout_uri_suffix: "/logout" });
+  add("/groups", { auth_methods: ["bearer"], authenticated_groups_claim: ["groups"] });
+  plugins.push(testPlugin({ name: "acl", route: { id: routes[routes.length - 1].id }, config: { allow: ["partners"], deny: null, hide_groups_header: false, always_use_authenticated_groups: false } }));
   add("/extra", { auth_methods: ["bearer"], extra_jwks_uris: [extraUri] });
   add("/byname", { auth_methods: ["bearer"], consumer_claim: ["sub"], consumer_by: ["id", "username"] });
   add("/optional", { auth_methods: ["bearer"], consumer_claim: ["sub"], consumer_by: ["username"], consumer_optional: true });
@@ -199,6 +201,12 @@ describe("openid-connect bearer through the gateway", () => {
     const r = await call("/hidden", { bearer: token });
     expect(r.status).toBe(200);
     expect(r.seen.headers.authorization).toBeUndefined();
+    const q = await call(`/hidden?x=1&access_token=${token}`);
+    expect(q.status).toBe(200);
+    expect(q.seen.url).toBe("/?x=1");
+    const b = await call("/hidden", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `access_token=${token}&a=b` });
+    expect(b.status).toBe(200);
+    expect(b.seen.bodyBytes).toBe("a=b".length);
   });
 
   it("introspects opaque tokens (RFC 7662) and caches the answer", async () => {
@@ -315,5 +323,15 @@ describe("openid-connect bearer through the gateway", () => {
       'POST /all/logout {"cookie":"session=garbage"}: 200',
       "DELETE /all/logout {}: 200",
     ]);
+  });
+
+  it("authenticated_groups_claim feeds the acl plugin", async () => {
+    const r = await call("/groups", { bearer: token });
+    expect(r.status).toBe(200);
+    expect(r.seen.headers["x-consumer-groups"]).toBe("partners, beta");
+    const other = await clientCredentialsToken(idp.issuer, "read", "other");
+    const denied = await call("/groups", { bearer: other });
+    expect(denied.status).toBe(403);
+    expect(denied.body.message).toBe("You cannot consume this service");
   });
 });

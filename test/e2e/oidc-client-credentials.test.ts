@@ -9,6 +9,7 @@
  * wrong secret never rides on a cached token, credentials in query/body, and the
  * password grant on its own and combined with client_credentials.
  */
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Plugin, Route } from "../../gateway/contract/entities";
 import { startTestIdp, type TestIdp } from "../support/oidc-provider";
@@ -50,7 +51,7 @@ beforeAll(async () => {
     clients: [
       { client_id: "svc", client_secret: SECRET, ...cc },
       { client_id: "svc-post", client_secret: POST_SECRET, token_endpoint_auth_method: "client_secret_post", ...cc },
-      { client_id: "gw", client_secret: SECRET, grant_types: ["password"], redirect_uris: [], response_types: [] },
+      { client_id: "gw", client_secret: SECRET, grant_types: ["password", "refresh_token"], redirect_uris: [], response_types: [] },
     ],
     passwords: { bob: "bobs-password" },
   });
@@ -70,6 +71,7 @@ beforeAll(async () => {
   add("/seed2", { auth_methods: ["client_credentials"], client_credentials_param_type: ["header"], client_auth: ["client_secret_post"] });
   add("/anywhere", { auth_methods: ["client_credentials"], client_credentials_param_type: ["query", "body"], hide_credentials: true });
   add("/pw", { auth_methods: ["password"], client_id: ["gw"], client_secret: [SECRET], scopes: ["openid", "read"], scopes_required: ["read"] });
+  add("/refresh", { auth_methods: ["refresh_token"], client_id: ["gw"], client_secret: [SECRET] });
   add("/both", { auth_methods: ["password", "client_credentials"], client_id: ["gw"], client_secret: [SECRET] });
   gw = await startTestGateway({ snapshot: testSnapshot({ services: [svc], routes, plugins }) });
 });
@@ -128,9 +130,15 @@ describe("openid-connect client_credentials through the gateway", () => {
     expect(q.status).toBe(200);
     expect(q.seen.url).not.toContain(SECRET);
     expect(q.seen.url).toContain("x=1");
-    const b = await call("/anywhere", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `client_id=svc&client_secret=${SECRET}` });
+    const b = await call("/anywhere", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `client_id=svc&client_secret=${SECRET}&keep=1` });
     expect(b.status).toBe(200);
     expect(String(b.seen.headers.authorization)).toMatch(/^Bearer ey/);
+    // the credentials are taken out of the body; the rest goes upstream
+    expect(b.seen.bodyBytes).toBe("keep=1".length);
+    expect(b.seen.bodySha256).toBe(createHash("sha256").update("keep=1").digest("hex"));
+    const j = await call("/anywhere", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ client_id: "svc", client_secret: SECRET, keep: 1 }) });
+    expect(j.status).toBe(200);
+    expect(j.seen.bodySha256).toBe(createHash("sha256").update('{"keep":1}').digest("hex"));
   });
 
   it("keeps serving the cached token while the IdP is down; unknown credentials get 401, not 5xx", async () => {
@@ -169,5 +177,27 @@ describe("openid-connect client_credentials through the gateway", () => {
     const before = tokenRequests;
     await call("/both", { headers: { authorization: basic("svc", SECRET) } });
     expect(tokenRequests).toBe(before);
+  });
+
+  it("refresh_token: the gateway's client redeems a refresh token sent in the Refresh-Token header, once while its token lives", async () => {
+    const res = await fetch(`${idp.issuer}/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", authorization: basic("gw", SECRET) },
+      body: "grant_type=password&username=bob&password=bobs-password&scope=openid%20offline_access%20read",
+    });
+    const { refresh_token } = (await res.json()) as { refresh_token: string };
+    expect(refresh_token).toBeTruthy();
+    const before = tokenRequests;
+    const r = await call("/refresh", { headers: { "refresh-token": refresh_token } });
+    expect(r.status).toBe(200);
+    expect(r.seen.headers["x-credential-identifier"]).toBe("bob");
+    expect(r.seen.headers["refresh-token"]).toBeUndefined();
+    expect(String(r.seen.headers.authorization)).toMatch(/^Bearer ey/);
+    expect(tokenRequests - before).toBe(1);
+    expect((await call("/refresh", { headers: { "refresh-token": refresh_token } })).status).toBe(200);
+    expect(tokenRequests - before).toBe(1);
+    const bad = await call("/refresh", { headers: { "refresh-token": "not-a-refresh-token" } });
+    expect(bad.status).toBe(401);
+    expect(bad.body.error_description).toMatch(/refused the refresh token: invalid_grant/);
   });
 });

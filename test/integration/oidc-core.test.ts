@@ -5,7 +5,7 @@
  * single flight, and the token client with every client_auth method.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { exportJWK, generateKeyPair } from "jose";
+import { exportJWK, generateKeyPair, importJWK, SignJWT } from "jose";
 import { startTestIdp, type TestIdp } from "../support/oidc-provider";
 import { buildAttackCorpus, goodClaims } from "../support/jwt-attacks";
 import { TrustedIssuer } from "../../gateway/plugins/openid-connect/discovery";
@@ -127,11 +127,36 @@ describe("openid-connect protocol core", () => {
       const unknown = await idp.sign(goodClaims(idp), { kid: "rotated-later" });
       await expect(verifyJwt(unknown, { issuers: [t] })).rejects.toThrow(/kid/); // rediscovery fails quietly
       expect((await verifyJwt(token, { issuers: [t] })).claims.client_id).toBe("svc");
-      const fresh = new TrustedIssuer({ source: { discovery: idp.issuer } });
+      const fresh = new TrustedIssuer({ source: { discovery: idp.issuer }, now: () => now });
       await expect(verifyJwt(token, { issuers: [fresh] })).rejects.toThrow(/could not be loaded/);
+      // while the first load fails it is retried at most every 5 s
+      await expect(verifyJwt(token, { issuers: [fresh] })).rejects.toThrow(/could not be loaded/);
+      expect(fresh.fetches).toBe(1);
+      await idp.start();
+      await expect(verifyJwt(token, { issuers: [fresh] })).rejects.toThrow(/could not be loaded/);
+      expect(fresh.fetches).toBe(1);
+      now += 5_000;
+      expect((await verifyJwt(token, { issuers: [fresh] })).issuer).toBe(idp.issuer);
+      expect(fresh.fetches).toBe(2);
+      await idp.stop();
     } finally {
       await idp.start();
     }
+  });
+
+  it("verifies RS256 and PS256 with an RSA key published without alg; never with a symmetric key", async () => {
+    const { privateKey, publicKey } = await generateKeyPair("PS256", { extractable: true });
+    const pub = { ...(await exportJWK(publicKey)), kid: "rsa-noalg" };
+    const hmac = { kty: "oct", k: Buffer.from("a-shared-secret-of-32-bytes-long").toString("base64url"), kid: "hmac" };
+    const t = new TrustedIssuer({ source: { issuer: "https://rsa.example", jwks: { keys: [pub, hmac] } } });
+    const privateJwk = await exportJWK(privateKey);
+    const claims = { iss: "https://rsa.example", sub: "x", exp: Math.floor(Date.now() / 1000) + 60 };
+    for (const alg of ["RS256", "PS256", "PS384"]) {
+      const tok = await new SignJWT(claims).setProtectedHeader({ alg, kid: "rsa-noalg" }).sign(await importJWK(privateJwk, alg));
+      expect((await verifyJwt(tok, { issuers: [t] })).claims.sub, alg).toBe("x");
+    }
+    const hs = await new SignJWT(claims).setProtectedHeader({ alg: "HS256", kid: "hmac" }).sign(Buffer.from("a-shared-secret-of-32-bytes-long"));
+    await expect(verifyJwt(hs, { issuers: [t] })).rejects.toThrow(/HS256 is not accepted/);
   });
 
   it("requires typ at+jwt from the built-in issuer (keys from the snapshot, no network)", async () => {

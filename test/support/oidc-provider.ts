@@ -26,7 +26,7 @@ export interface TestIdpOptions {
   /** Extra access-token claims (default: application_id = client_id). */
   extraTokenClaims?: (clientId: string, accountId: string | undefined, scope: string | undefined) => Record<string, unknown>;
   accessTokenTtl?: number;
-  /** Enables the resource owner password grant (RFC 6749 4.3) for these username -> password pairs (clients must list grant type "password"). */
+  /** Enables the resource owner password grant (RFC 6749 4.3) for these username -> password pairs (clients must list grant type "password"); with offline_access and a client allowed refresh_token, it also issues a refresh token. */
   passwords?: Record<string, string>;
   /** Claims of the dev-login accounts (beyond sub). */
   accountClaims?: (accountId: string) => Record<string, unknown>;
@@ -138,14 +138,21 @@ export async function startTestIdp(opts: TestIdpOptions = {}): Promise<TestIdp> 
           return;
         }
         const granted = (scope ?? "").split(" ").filter((s) => rsScopes.includes(s)).join(" ");
+        const oidcScopes = (scope ?? "").split(" ").filter((s) => s === "openid" || s === "offline_access");
         const grant = new provider.Grant({ accountId: username, clientId: ctx.oidc.client.clientId });
         if (granted) grant.addResourceScope(audience, granted);
+        if (oidcScopes.length) grant.addOIDCScope(oidcScopes.join(" "));
         const grantId = await grant.save();
+        let refresh_token: string | undefined;
+        if (oidcScopes.includes("offline_access") && ctx.oidc.client.grantTypeAllowed("refresh_token")) {
+          const rt = new provider.RefreshToken({ accountId: username, client: ctx.oidc.client, grantId, gty: "password", scope: [...oidcScopes, ...granted.split(" ").filter(Boolean)].join(" "), resource: audience });
+          refresh_token = await rt.save();
+        }
         const at = new provider.AccessToken({ accountId: username, client: ctx.oidc.client, grantId, gty: "password", scope: granted || undefined });
         const ttl = opts.accessTokenTtl ?? 300;
         at.resourceServer = { identifier: () => audience, audience, scope: rsScopes.join(" "), accessTokenFormat: opts.accessTokenFormat ?? "jwt", accessTokenTTL: ttl, jwt: { sign: { alg: "ES256" } } };
         const value = await at.save();
-        ctx.body = { access_token: value, token_type: "Bearer", expires_in: ttl, scope: granted || undefined };
+        ctx.body = { access_token: value, token_type: "Bearer", expires_in: ttl, scope: granted || undefined, refresh_token };
       },
       ["username", "password", "scope"],
     );

@@ -332,6 +332,8 @@ export const OIDC_IMPLEMENTED_FIELDS: ReadonlySet<string> = new Set<string>([
   "bearer_token_cookie_name",
   "client_credentials_param_type",
   "password_param_type",
+  "refresh_token_param_type",
+  "refresh_token_param_name",
   "redirect_uri",
   "scopes",
   "scopes_required",

@@ -91,6 +91,12 @@ export async function completeAuthorization(o: {
   const code = o.query.get("code");
   if (!code) throw new OidcError(400, "invalid_request", "the authorization response has no code");
   const meta = await o.issuer.metadata();
+  // RFC 9207: an authorization response naming another issuer is a mix-up attempt
+  const respIss = o.query.get("iss");
+  if (respIss !== null && respIss !== meta.issuer) throw new OidcError(400, "invalid_request", "the authorization response comes from another issuer (RFC 9207 iss parameter)");
+  if (respIss === null && meta.authorization_response_iss_parameter_supported === true) {
+    throw new OidcError(400, "invalid_request", "the authorization response lacks the iss parameter its issuer promises (RFC 9207)");
+  }
   if (!meta.token_endpoint) throw new Error(`issuer ${meta.issuer} has no token_endpoint`);
   let tokens: TokenResponse;
   try {

@@ -29,7 +29,8 @@ export interface VerificationKey {
   /** Algorithms this key may verify: its `alg`, or what its type allows. Never HMAC, never none. */
   algs: string[];
   jwk: JWK;
-  key: CryptoKey | Uint8Array;
+  /** The key imported for one of `algs` (an RSA key without `alg` may verify RS* and PS*: one import each, cached). */
+  keyFor(alg: string): Promise<CryptoKey | Uint8Array>;
 }
 
 const RSA_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"];
@@ -62,8 +63,13 @@ export async function importKeys(jwks: unknown): Promise<VerificationKey[]> {
     const algs = algorithmsForKey(jwk);
     if (algs.length === 0) continue;
     try {
-      const key = await importJWK(jwk, algs[0]);
-      out.push({ kid: typeof jwk.kid === "string" ? jwk.kid : undefined, algs, jwk, key });
+      const imported = new Map<string, Promise<CryptoKey | Uint8Array>>([[algs[0], Promise.resolve(await importJWK(jwk, algs[0]))]]);
+      const keyFor = (alg: string) => {
+        let k = imported.get(alg);
+        if (!k) imported.set(alg, (k = importJWK(jwk, alg)));
+        return k;
+      };
+      out.push({ kid: typeof jwk.kid === "string" ? jwk.kid : undefined, algs, jwk, keyFor });
     } catch {
       // a key we cannot use is skipped, the others still work
     }
@@ -84,6 +90,8 @@ export interface TrustedIssuerOptions {
   source: { discovery: string } | { issuer: string; jwks: unknown; metadata?: Partial<IssuerMetadata> };
   extraJwksUris?: string[];
   rediscoverAfterMs?: number;
+  /** While the first load fails, how long before it is tried again (default 5 s). */
+  retryFailedAfterMs?: number;
   now?: () => number;
   timeoutMs?: number;
 }
@@ -118,7 +126,7 @@ export class TrustedIssuer {
 
   /** Loads metadata and keys on first use; throws if that first load fails. */
   async metadata(): Promise<IssuerMetadata> {
-    if (!this.meta) await this.refresh();
+    if (!this.meta) await this.firstLoad();
     if (!this.meta) throw new Error(this.lastError ?? "issuer metadata unavailable");
     return this.meta;
   }
@@ -142,7 +150,7 @@ export class TrustedIssuer {
   async keysFor(kid: string | undefined, alg: string): Promise<VerificationKey[]> {
     if (!this.meta) {
       try {
-        await this.refresh();
+        await this.firstLoad();
       } catch {
         // lastError says why; no keys to offer
       }
@@ -165,6 +173,17 @@ export class TrustedIssuer {
 
   private pick(kid: string | undefined, alg: string): VerificationKey[] {
     return this.keys.filter((k) => (kid === undefined || k.kid === kid) && k.algs.includes(alg));
+  }
+
+  /**
+   * The first load, retried at most every `retryFailedAfterMs` (5 s) while it fails:
+   * an unreachable IdP costs requests a fast 401, not a connection attempt each.
+   */
+  private firstLoad(): Promise<void> {
+    if (this.lastError !== undefined && !this.inflight && this.now() - this.loadedAt < (this.opts.retryFailedAfterMs ?? 5_000)) {
+      return Promise.reject(new Error(this.lastError));
+    }
+    return this.refresh();
   }
 
   /** Reloads metadata and keys now (single flight). On failure the previous ones stay. */

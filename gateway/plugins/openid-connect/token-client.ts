@@ -120,11 +120,11 @@ export class TokenClient {
     return p;
   }
 
-  /** (token endpoint, client_id, sha256(secret), grant parameters such as scope and username). */
+  /** (token endpoint, client_id, sha256(secret), grant parameters such as scope and username); passwords and refresh tokens only ever inside the hashed secret. */
   static cacheKey(endpoint: string, clientId: string, secret: string, params: Record<string, string | undefined>): string {
     const rest = Object.keys(params)
       .sort()
-      .filter((k) => params[k] !== undefined && k !== "password")
+      .filter((k) => params[k] !== undefined && k !== "password" && k !== "refresh_token")
       .map((k) => `${k}=${params[k]}`)
       .join("&");
     return [endpoint, clientId, sha256b64u(secret), rest].join("\n");

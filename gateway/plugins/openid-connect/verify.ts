@@ -115,7 +115,7 @@ export async function verifyJwt(token: string, opts: JwtVerifyOptions): Promise<
 
   for (const k of keys) {
     try {
-      await compactVerify(token, k.key, { algorithms: [alg] });
+      await compactVerify(token, await k.keyFor(alg), { algorithms: [alg] });
       return { header, claims, issuer: iss };
     } catch {
       // try the next key with this kid (rare), else fail below
