@@ -83,6 +83,19 @@ describe.each(dbTargets())("admin console on $name", (target) => {
     expect(bad2.status).toBe(401);
   });
 
+  it("throttles admin log-in per account after five failures", async () => {
+    const jar = new CookieJar();
+    const attempt = async (password: string) => {
+      const page = await jar.fetch(`${cp.portal}/admin/login`);
+      return jar.fetch(`${cp.portal}/admin/login`, form({ _csrf: csrfFrom(await page.text()), email: "victim@example.com", password }));
+    };
+    await cp.cp.db.insertInto("admins").values({ id: crypto.randomUUID(), email: "victim@example.com", password_hash: await hashPassword("victim-password-1"), role: "read-only" }).execute();
+    for (let i = 0; i < 5; i++) expect((await attempt("wrong-password-" + i)).status).toBe(401);
+    const blocked = await attempt("victim-password-1");
+    expect(blocked.status).toBe(429);
+    expect(await blocked.text()).toContain("Too many log-in attempts");
+  });
+
   it("approves and rejects developers, with an audit entry each", async () => {
     const ada = await developer("ada@example.com");
     const eve = await developer("eve@example.com");
