@@ -54,7 +54,8 @@ export class ClusterClient {
       throw new Error(`control plane answered ${res.statusCode}: ${message}`);
     }
     const snapshot = JSON.parse(text) as Snapshot;
-    if (snapshot.version > version()) await this.#opts.apply(snapshot);
+    // any other version applies, lower included (the control plane's database was restored)
+    if (snapshot.version !== version()) await this.#opts.apply(snapshot);
     return true;
   }
 

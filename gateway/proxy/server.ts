@@ -194,13 +194,21 @@ class Ctx implements RequestContext {
     if (Number.isFinite(declared) && declared > limit) return undefined;
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const c of this.req as AsyncIterable<Buffer>) {
-      size += c.length;
-      chunks.push(c);
-    }
+    await new Promise<void>((resolve, reject) => {
+      this.req.on("data", (c: Buffer) => {
+        size += c.length;
+        // a chunked body over the limit can be neither kept nor streamed any more: drain it, answer 413
+        if (size > limit) this.bodyTooLarge = true;
+        else chunks.push(c);
+      });
+      this.req.once("end", resolve);
+      this.req.once("error", reject);
+    });
+    if (this.bodyTooLarge) return undefined;
     this.bufferedBody = Buffer.concat(chunks, size);
-    return size <= limit ? this.bufferedBody : undefined;
+    return this.bufferedBody;
   }
+  bodyTooLarge = false;
 }
 
 function pick(entry: ChainEntry, consumer: Consumer | null) {
@@ -305,6 +313,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage,
           if (r) return sendPluginResponse(res, r, ctx.responseHeaders);
         }
       }
+      if (ctx?.bodyTooLarge) return sendJson(res, 413, { message: "Request body too large" });
       if (!service) return sendJson(res, 503, { message: "no Service found with those values" });
       await forward(req, res, match, service, rawQuery, headersUp, ctx, ran, (ms) => (upstreamMs = ms));
     };

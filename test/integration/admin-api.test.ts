@@ -226,5 +226,11 @@ describe.each(dbTargets())("Admin API on $name", (target) => {
     expect(snap.session_secret.length).toBeGreaterThanOrEqual(32);
     expect(snap.idp_connections.length).toBeGreaterThanOrEqual(1);
     expect(snap.services.some((s: { name: string }) => s.name === "sync-svc")).toBe(true);
+    // a data plane ahead of the control plane (restored database) gets the current snapshot at once
+    const t1 = Date.now();
+    const ahead = await fetch(`${cp.cluster}/v1/config?after=${v + 1000}&wait=5`, { headers: { authorization: `Bearer ${cp.cp.secrets.clusterToken}` } });
+    expect(ahead.status).toBe(200);
+    expect((await ahead.json()).version).toBe(v);
+    expect(Date.now() - t1).toBeLessThan(2000);
   });
 });

@@ -60,7 +60,9 @@ export function createClusterHandler(cp: ControlPlane): http.RequestListener {
       const after = Number(url.searchParams.get("after") ?? "0");
       const wait = Math.min(60, Math.max(0, Number(url.searchParams.get("wait") ?? "30")));
       if (!Number.isInteger(after) || after < 0 || !Number.isFinite(wait)) return sendJson(res, 400, { message: "after must be a version number (0 for none) and wait a number of seconds" });
-      if (cp.configEvents.version <= after && wait > 0) {
+      // A data plane ahead of this control plane (its database was restored or replaced) gets
+      // the current snapshot at once rather than waiting for a version it will never see.
+      if (cp.configEvents.version === after && wait > 0) {
         const abort = new AbortController();
         res.once("close", () => abort.abort());
         waiters++;
@@ -72,10 +74,10 @@ export function createClusterHandler(cp: ControlPlane): http.RequestListener {
         }
         if (abort.signal.aborted) return;
       }
-      if (cp.configEvents.version <= after) {
+      if (cp.configEvents.version === after) {
         // the version may have moved without this process seeing it: check once
         cp.configEvents.observe(await readConfigVersion(cp.db));
-        if (cp.configEvents.version <= after) {
+        if (cp.configEvents.version === after) {
           res.writeHead(204);
           res.end();
           return;
