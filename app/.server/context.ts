@@ -90,7 +90,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
       keyring,
       configEvents,
       urls: deps.urls,
-      builtinClients: () => builtinClientsApi(issuer.clients),
+      builtinClients: () => builtinClientsApi(issuer.clients, db),
     }),
     async health() {
       const ok = await ping(db);

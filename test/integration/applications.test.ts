@@ -63,6 +63,21 @@ describe.each(dbTargets())("builtin applications on $name", (target) => {
     expect(await h.cp.issuer.clients.record(clientId)).toBeUndefined();
   });
 
+  it("a create retried after the issuer already made the client reuses it (no orphan)", async () => {
+    const { application } = await h.cp.portal.applications.create(ada, { name: "crash-safe" }, actor(ada));
+    const clientId = application.client_id!;
+    // as if the process stopped after the issuer created the client, before the portal stored it
+    await h.cp.db.updateTable("applications").set({ client_id: null, client_status: "pending" }).where("id", "=", application.id).execute();
+    await h.cp.db.insertInto("idp_outbox").values({ application_id: application.id, idp_connection_id: application.idp_connection_id, action: "create_client" }).execute();
+    await h.cp.portal.outbox.runFor(application.id);
+    const again = await h.cp.portal.applications.get(ada.id, application.id);
+    expect(again.client_id).toBe(clientId);
+    const secret = await h.cp.portal.applications.takeSecret(ada.id, application.id);
+    expect(checkSecret((await h.cp.issuer.clients.record(clientId))!, secret!)).toBe(true);
+    const all = await h.cp.db.selectFrom("oauth_clients").select("client_id").where("application_id", "=", application.id).execute();
+    expect(all).toHaveLength(1);
+  });
+
   it("one developer cannot read or change another's applications", async () => {
     const { application } = await h.cp.portal.applications.create(ada, { name: "private" }, actor(ada));
     const apps = h.cp.portal.applications;

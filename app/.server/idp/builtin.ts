@@ -3,6 +3,8 @@
  * own clients API (cp.issuer.clients), never by writing its tables from here.
  * Rotation keeps the previous secret valid for a grace period.
  */
+import type { Kysely } from "kysely";
+import type { Database } from "../db/schema";
 import type { Clients } from "../issuer/clients";
 import { IdpCallError, type ClientMetadata, type ClientRef, type IdpAdapter, type RegisteredClient } from "./types";
 
@@ -64,8 +66,13 @@ export class BuiltinIssuerAdapter implements IdpAdapter {
   }
 }
 
-/** The portal's view of the built-in issuer's clients API (cp.issuer.clients). */
-export function builtinClientsApi(clients: Clients): BuiltinClientsApi {
+/**
+ * The portal's view of the built-in issuer's clients API (cp.issuer.clients).
+ * With `db`, creating is idempotent per application: a client the issuer already
+ * made for it (the process stopped before the portal stored the answer) is
+ * reused with a fresh secret instead of leaving an orphan beside a new one.
+ */
+export function builtinClientsApi(clients: Clients, db?: Kysely<Database>): BuiltinClientsApi {
   const input = (m: ClientMetadata) => ({
     name: m.client_name,
     grant_types: m.grant_types,
@@ -74,6 +81,14 @@ export function builtinClientsApi(clients: Clients): BuiltinClientsApi {
   });
   return {
     async create(m) {
+      const existing = db
+        ? await db.selectFrom("oauth_clients").select("client_id").where("application_id", "=", m.application_id).executeTakeFirst()
+        : undefined;
+      if (existing) {
+        await clients.update(existing.client_id, input(m));
+        const r = await clients.rotateSecret(existing.client_id, { graceSeconds: 0 });
+        return { client_id: existing.client_id, client_secret: r.client_secret };
+      }
       const c = await clients.create({ ...input(m), application_id: m.application_id });
       return { client_id: c.client_id, client_secret: c.client_secret };
     },
