@@ -846,7 +846,8 @@ class OpenIdConnect implements PluginInstance {
     const at = c.upstream_access_token_header;
     if (at && a.token) {
       const [h, scheme] = at.split(":");
-      ctx.upstreamHeaders.set(h, scheme && scheme.toLowerCase() === "bearer" ? `Bearer ${a.token}` : a.token);
+      const value = scheme && scheme.toLowerCase() === "bearer" ? `Bearer ${a.token}` : a.token;
+      if (ctx.upstreamHeaders.get(h) !== value) ctx.upstreamHeaders.set(h, value);
     }
     if (c.upstream_id_token_header && a.idToken) ctx.upstreamHeaders.set(c.upstream_id_token_header, a.idToken);
     ctx.shared.oidc = { issuer: a.issuer, claims, token: a.token };
