@@ -100,12 +100,12 @@ export default function AdminDevelopers() {
                     </ActionButton>
                   ) : null}
                   {d.status === "requested" ? (
-                    <ActionButton intent="status" fields={{ id: d.id, status: "rejected" }}>
+                    <ActionButton intent="status" fields={{ id: d.id, status: "rejected" }} reason>
                       Reject
                     </ActionButton>
                   ) : null}
                   {d.status === "approved" ? (
-                    <ActionButton intent="status" fields={{ id: d.id, status: "revoked" }} danger>
+                    <ActionButton intent="status" fields={{ id: d.id, status: "revoked" }} danger reason>
                       Revoke
                     </ActionButton>
                   ) : null}

@@ -5,6 +5,7 @@ import { Csrf } from "~/components/Csrf";
 import { readForm } from "~/.server/auth/guards";
 import { safeRedirect } from "~/.server/developers";
 import { authenticateAdmin } from "~/.server/admin/accounts";
+import { throttleMessage } from "~/.server/throttle";
 
 export const meta: MetaFunction = () => [{ title: "Admin log in · Gatehouse" }];
 
@@ -25,8 +26,17 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { cp } = context;
   const form = await readForm(request, cp);
   const email = form.get("email");
+  const shown = typeof email === "string" ? email : "";
+  // admin accounts are throttled apart from developer accounts of the same address
+  const key = typeof email === "string" ? `admin:${email}` : undefined;
+  const wait = cp.portal.throttle.retryAfter(key, null);
+  if (wait > 0) return json({ error: throttleMessage(wait), email: shown }, { status: 429 });
   const admin = await authenticateAdmin(cp.db, email, form.get("password"));
-  if (!admin) return json({ error: "The email or password is not right.", email: typeof email === "string" ? email : "" }, { status: 401 });
+  if (!admin) {
+    cp.portal.throttle.fail(key, null);
+    return json({ error: "The email or password is not right.", email: shown }, { status: 401 });
+  }
+  cp.portal.throttle.succeed(key);
   const headers = new Headers();
   headers.append("set-cookie", await cp.sessions.destroy(request));
   headers.append("set-cookie", await cp.sessions.create({ adminId: admin.id }, request.headers.get("user-agent")));

@@ -83,6 +83,19 @@ describe.each(dbTargets())("admin console on $name", (target) => {
     expect(bad2.status).toBe(401);
   });
 
+  it("throttles admin log-in per account after five failures", async () => {
+    const jar = new CookieJar();
+    const attempt = async (password: string) => {
+      const page = await jar.fetch(`${cp.portal}/admin/login`);
+      return jar.fetch(`${cp.portal}/admin/login`, form({ _csrf: csrfFrom(await page.text()), email: "victim@example.com", password }));
+    };
+    await cp.cp.db.insertInto("admins").values({ id: crypto.randomUUID(), email: "victim@example.com", password_hash: await hashPassword("victim-password-1"), role: "read-only" }).execute();
+    for (let i = 0; i < 5; i++) expect((await attempt("wrong-password-" + i)).status).toBe(401);
+    const blocked = await attempt("victim-password-1");
+    expect(blocked.status).toBe(429);
+    expect(await blocked.text()).toContain("Too many log-in attempts");
+  });
+
   it("approves and rejects developers, with an audit entry each", async () => {
     const ada = await developer("ada@example.com");
     const eve = await developer("eve@example.com");
@@ -92,7 +105,9 @@ describe.each(dbTargets())("admin console on $name", (target) => {
     expect(html).not.toContain("dev-only@example.com");
 
     expect((await post(superJar, "/admin/developers", { intent: "status", id: ada, status: "approved" })).status).toBe(200);
-    expect((await post(superJar, "/admin/developers", { intent: "status", id: eve, status: "rejected" })).status).toBe(200);
+    expect((await post(superJar, "/admin/developers", { intent: "status", id: eve, status: "rejected", reason: "We could not verify your company" })).status).toBe(200);
+    const mail = await cp.cp.db.selectFrom("email_outbox").select("text_body").where("to_address", "=", "eve@example.com").orderBy("id", "desc").executeTakeFirstOrThrow();
+    expect(mail.text_body).toContain("We could not verify your company");
     const rows = await cp.cp.db.selectFrom("developers").select(["email", "status"]).where("id", "in", [ada, eve]).orderBy("email").execute();
     expect(rows).toEqual([
       { email: "ada@example.com", status: "approved" },

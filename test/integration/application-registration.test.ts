@@ -41,7 +41,7 @@ describe("application-registration plugin", () => {
   beforeAll(async () => {
     [idpA, idpB, upstream] = await Promise.all([
       startTestIdp({
-        clients: ["shared-client", "a-only", "pending-client", "rejected-client", "revoked-client", "unregistered", "no-azp"].map(cc),
+        clients: ["shared-client", "a-only", "pending-client", "rejected-client", "revoked-client", "unregistered", "no-azp", "proxy-client"].map(cc),
         // a groups claim naming the service must never grant access
         extraTokenClaims: (clientId) => ({ application_id: clientId, groups: ["00000000-0000-4000-8000-00000000ffff"] }),
       }),
@@ -79,11 +79,30 @@ describe("application-registration plugin", () => {
     app(idps[1], "shared-client", "pending", "Shop B");
     app(idps[1], "no-azp", "approved");
     const route = testRoute({ service: { id: svc.id }, paths: ["/orders"] });
+    // a proxy consumer (not an application) openid-connect maps by client_id, and a second
+    // service with the documented bypass on
+    consumers.push(testConsumer({ custom_id: "proxy-client", username: "partner-proxy" }));
+    const open = testService({ host: upstream.host, port: upstream.port, name: "open" });
+    const openRoute = testRoute({ service: { id: open.id }, paths: ["/open"] });
+    const oidcConfig = config("openid-connect", {
+      issuer: idpA.issuer,
+      issuers_allowed: [idpA.issuer, idpB.issuer],
+      auth_methods: ["bearer"],
+      consumer_claim: ["client_id"],
+      consumer_by: ["custom_id"],
+      consumer_optional: true,
+    });
     gw = await startTestGateway({
       snapshot: testSnapshot({
-        services: [svc],
-        routes: [route],
+        services: [svc, open],
+        routes: [route, openRoute],
         plugins: [
+          testPlugin({ name: "openid-connect", service: { id: open.id }, config: oidcConfig }),
+          testPlugin({
+            name: "application-registration",
+            service: { id: open.id },
+            config: config("application-registration", { display_name: "Open API", enable_proxy_with_consumer_credential: true }),
+          }),
           testPlugin({
             name: "openid-connect",
             service: { id: svc.id },
@@ -165,6 +184,20 @@ describe("application-registration plugin", () => {
     // IdP A also has a client no-azp, not registered under A: refused
     const a = await call(await token(idpA, "no-azp"));
     expect([a.status, a.body.reason]).toEqual([403, "unknown_application"]);
+  });
+
+  it("lets a mapped proxy consumer through only where enable_proxy_with_consumer_credential is on", async () => {
+    const tok = await token(idpA, "proxy-client");
+    const refused = await call(tok);
+    expect([refused.status, refused.body.reason]).toEqual([403, "unknown_application"]);
+    const res = await fetch(`${gw.url}/open/x`, { headers: { authorization: `Bearer ${tok}` } });
+    expect(res.status).toBe(200);
+    const seen = (await res.json()) as { headers: Record<string, string> };
+    expect(seen.headers["x-consumer-username"]).toBe("partner-proxy");
+    expect(seen.headers["x-application-id"]).toBeUndefined();
+    // the bypass is for consumers, not for applications: a pending application stays refused there too
+    const pending = await fetch(`${gw.url}/open/x`, { headers: { authorization: `Bearer ${await token(idpA, "pending-client")}` } });
+    expect(pending.status).toBe(403);
   });
 
   it("refuses a request without a token", async () => {

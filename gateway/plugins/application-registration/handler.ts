@@ -24,8 +24,10 @@
  * consumer).
  *
  * enable_proxy_with_consumer_credential (off by default) is a bypass: a request
- * that carries no token but whose consumer another auth plugin identified
- * (key-auth, basic-auth...) is proxied without any registration check.
+ * whose consumer an auth plugin identified as a plain (proxy) consumer, not an
+ * application, is proxied without any registration check: no token but a
+ * key-auth/basic-auth consumer, or a token that resolves to no application
+ * but that openid-connect mapped to a proxy consumer.
  */
 import { pluginPriority } from "../../contract/plugins";
 import type { SnapshotApplication } from "../../contract/snapshot";
@@ -120,6 +122,7 @@ const handler: PluginHandler = {
           );
         }
         const { app, tried } = resolveApplication(ctx, oidc);
+        if (!app && config.enable_proxy_with_consumer_credential && ctx.consumer && !ctx.anonymous && ctx.consumer.type !== "application") return;
         if (!app) {
           const what = tried.length ? tried.map((t) => `${t.claim}=${t.value}`).join(", ") : "no application claim";
           return refuse(
