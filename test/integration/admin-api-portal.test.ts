@@ -50,6 +50,25 @@ describe.each(dbTargets())("Admin API portal routes on $name", (target) => {
 
   const acls = (consumerId: string) => cp.cp.db.selectFrom("acls").select("group").where("consumer_id", "=", consumerId).execute();
 
+  it("serves /idp-connections on the Admin API listener (the built-in one listed, a manual one created, its token never echoed)", async () => {
+    const list = await api("GET", "/idp-connections");
+    expect(list.status).toBe(200);
+    expect(list.body.data.some((c: { mode: string }) => c.mode === "builtin")).toBe(true);
+    const created = await api("POST", "/idp-connections", {
+      name: "okta-test",
+      issuer: "https://okta.example.com/oauth2/default",
+      mode: "dcr",
+      registration_endpoint: "https://okta.example.com/oauth2/v1/clients",
+      initial_access_token: "iat-secret-value-0123456789",
+      application_claim: "application_id",
+    });
+    expect(created.status).toBe(201);
+    expect(JSON.stringify(created.body)).not.toContain("iat-secret-value");
+    expect((await api("GET", "/idp-connections/okta-test")).body).toMatchObject({ issuer: "https://okta.example.com/oauth2/default", application_claim: "application_id" });
+    expect((await api("POST", "/idp-connections", { name: "bad", mode: "nope" })).status).toBe(400);
+    expect((await api("DELETE", "/idp-connections/okta-test")).status).toBe(204);
+  });
+
   it("lists and decides application instances by service id or name", async () => {
     const list = await api("GET", "/services/billing/application_instances?status=pending");
     expect(list.status).toBe(200);

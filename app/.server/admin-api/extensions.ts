@@ -7,6 +7,7 @@
 import { applicationInstancesRoute } from "./application-instances";
 import { applicationsRoute } from "./applications";
 import { developersRoute } from "./developers";
+import { handleIdpConnections } from "./idp-connections";
 import type { AdminRoute } from "./http";
 
 export type { AdminRequest, AdminResponse, AdminRoute } from "./http";
@@ -15,4 +16,5 @@ export const EXTRA_ROUTES: AdminRoute[] = [
   developersRoute,
   applicationsRoute,
   applicationInstancesRoute,
+  handleIdpConnections,
 ];
