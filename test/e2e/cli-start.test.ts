@@ -61,7 +61,7 @@ describe("gatehouse start on the embedded database", () => {
     expect(await gh.stop("SIGTERM")).toBe(0);
     for (const url of [gh.urls.Portal, gh.urls["Admin API"], gh.urls.Gateway]) expect(await refused(local(url))).toBe(true);
     expect(fs.existsSync(path.join(dataDir, "gatehouse.pid"))).toBe(false);
-  });
+  }, 120_000);
 
   it("keeps the data on a second start", async () => {
     const secret = fs.readFileSync(path.join(dataDir, "secret"), "utf8");
@@ -73,7 +73,7 @@ describe("gatehouse start on the embedded database", () => {
     const body = await (await fetch(`${local(gh.urls.Portal)}/health`)).json();
     expect(body.migrations.pending).toBe(0);
     expect(await gh.stop("SIGINT")).toBe(0);
-  });
+  }, 120_000);
 
   it("migrate reports the state once the control plane is stopped", async () => {
     const r = await runCli(["migrate", "--status"], { DATA_DIR: dataDir });
@@ -131,5 +131,5 @@ describe.runIf(!!process.env.TEST_DATABASE_URL)("gatehouse start on PostgreSQL",
       await pg.drop();
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 });

@@ -219,7 +219,7 @@ describe.each(dbTargets())("authorization code flow in Chromium on $name", (targ
 
     const url = client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: `${cb}/logged-out`, state: "bye" });
     await page.goto(url.href);
-    await page.click('button[type="submit"]');
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
     await page.waitForURL((u) => u.href.startsWith(`${cb}/logged-out`));
     expect(new URL(page.url()).searchParams.get("state")).toBe("bye");
     const cookies = await page.context().cookies();
