@@ -163,7 +163,8 @@ async function main(): Promise<void> {
     }
     const o = { duration, connections };
     const scenarios: [string, () => Promise<Result>][] = [
-      ["none", () => load("none", `${url}/none`, o)],
+      // the baseline carries the same bearer header (forwarded and echoed alike), so the ratio isolates the plugin
+      ["none", () => load("none", `${url}/none`, { ...o, headers: { authorization: `Bearer ${jwt}` } })],
       ["jwt-hit", () => load("jwt-hit", `${url}/jwt`, { ...o, headers: { authorization: `Bearer ${jwt}` } })],
       ["jwt-fresh", () => load("jwt-fresh", `${url}/jwt`, { ...o, tokens: fresh })],
       ["intro-hit", () => load("intro-hit", `${url}/intro`, { ...o, headers: { authorization: `Bearer ${opaqueToken}` } })],
@@ -210,6 +211,8 @@ async function main(): Promise<void> {
     }
     console.log("\n(ratio: throughput vs none; CPU ratio: none's gateway CPU per request / this one's, i.e. the throughput ratio a CPU-bound gateway would see)");
     const hit = results.find((r) => r.name === "jwt-hit")!;
+    const paired = runs.get("jwt-hit")!.map((r, i) => r.rps / runs.get("none")![i].rps);
+    console.log(`jwt-hit / none throughput, paired per round: ${paired.map((x) => x.toFixed(2)).join(" ")}; median ${median(paired).toFixed(3)}x`);
     const thr = hit.rps / base.rps;
     const cpuRatio = base.cpuUs / hit.cpuUs;
     const clean = results.every((r) => r.non2xx === 0 && r.errors === 0);
