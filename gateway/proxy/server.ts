@@ -55,7 +55,9 @@ class Headers_ implements HeaderMap {
     this.h[name.toLowerCase()] = value;
   }
   remove(name: string): void {
-    delete this.h[name.toLowerCase()];
+    const k = name.toLowerCase();
+    // delete only what is there: deleting turns the object into a slow dictionary for undici
+    if (this.h[k] !== undefined) delete this.h[k];
   }
   has(name: string): boolean {
     return this.h[name.toLowerCase()] !== undefined;
@@ -301,26 +303,42 @@ export function createProxyHandler(deps: ProxyDeps): (req: http.IncomingMessage,
       });
       return;
     }
-    const proceed = async (): Promise<void> => {
-      if (chain.length) {
-        ctx = new Ctx(req, path, rawQuery, match, runtime.view, clientIp, headersUp);
-        for (const entry of chain) {
-          const cand = pick(entry, ctx.consumer);
-          if (!cand) continue;
-          ran.push({ name: entry.name, instance: cand.instance });
-          if (!cand.instance.access) continue;
-          const r = await cand.instance.access(ctx);
-          if (r) return sendPluginResponse(res, r, ctx.responseHeaders);
-        }
-      }
-      if (ctx?.bodyTooLarge) return sendJson(res, 413, { message: "Request body too large" });
-      if (!service) return sendJson(res, 503, { message: "no Service found with those values" });
-      await forward(req, res, match, service, rawQuery, headersUp, ctx, ran, (ms) => (upstreamMs = ms));
-    };
-    proceed().catch((err) => {
+    const failed = (err: unknown) => {
       log.error("request failed", { err, route: match.route.id });
       sendJson(res, 500, UNEXPECTED);
-    });
+    };
+    const proceed = (): void | Promise<void> => {
+      if (ctx?.bodyTooLarge) return sendJson(res, 413, { message: "Request body too large" });
+      if (!service) return sendJson(res, 503, { message: "no Service found with those values" });
+      return forward(req, res, match, service, rawQuery, headersUp, ctx, ran, (ms) => (upstreamMs = ms));
+    };
+    // The access phase runs synchronously while plugins answer synchronously (a cached
+    // bearer token does), and continues asynchronously from the first plugin that does not.
+    const access = (c: Ctx, from: number): void | Promise<void> => {
+      for (let i = from; i < chain.length; i++) {
+        const entry = chain[i];
+        const cand = pick(entry, c.consumer);
+        if (!cand) continue;
+        ran.push({ name: entry.name, instance: cand.instance });
+        if (!cand.instance.access) continue;
+        const r = cand.instance.access(c);
+        if (r && typeof (r as Promise<unknown>).then === "function") {
+          return (r as Promise<void | PluginResponse>).then((answer) => (answer ? sendPluginResponse(res, answer, c.responseHeaders) : access(c, i + 1)));
+        }
+        if (r) return sendPluginResponse(res, r as PluginResponse, c.responseHeaders);
+      }
+      return proceed();
+    };
+    try {
+      let pending: void | Promise<void>;
+      if (chain.length) {
+        ctx = new Ctx(req, path, rawQuery, match, runtime.view, clientIp, headersUp);
+        pending = access(ctx, 0);
+      } else pending = proceed();
+      if (pending) pending.catch(failed);
+    } catch (err) {
+      failed(err);
+    }
   };
 
   function forward(
