@@ -4,6 +4,7 @@ import { Form, Link, useLoaderData } from "@remix-run/react";
 import { When } from "~/components/admin/ui";
 import { requireAdmin } from "~/.server/auth/guards";
 import { listApplications } from "~/.server/admin/catalog";
+import { SelectFilter } from "~/components/SelectFilter";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { cp } = context;
@@ -28,17 +29,7 @@ export default function AdminApplications() {
           Name, developer email or client_id
           <input name="q" defaultValue={q} />
         </label>
-        <label>
-          IdP connection
-          <select name="idp" defaultValue={idp}>
-            <option value="">any</option>
-            {idps.map((n) => (
-              <option key={n} value={n}>
-                {n}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectFilter label="IdP connection" name="idp" value={idp} options={idps} />
         <button type="submit">Filter</button>
       </Form>
       <table>

@@ -8,6 +8,7 @@ import { adminAction, done, field, validationResponse } from "~/.server/admin/gu
 import { DEVELOPER_STATUSES } from "~/components/admin/constants";
 import { isDeveloperStatus, listDevelopers } from "~/.server/admin/developers";
 import { setDeveloperStatus } from "~/.server/registrations";
+import { SelectFilter } from "~/components/SelectFilter";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { cp } = context;
@@ -52,17 +53,7 @@ export default function AdminDevelopers() {
       <h1>Developers</h1>
       <Outcome data={result} />
       <Form method="get" className="filters">
-        <label>
-          Status
-          <select name="status" defaultValue={status}>
-            <option value="">any</option>
-            {DEVELOPER_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectFilter label="Status" name="status" value={status} options={DEVELOPER_STATUSES} />
         <label>
           Email or name
           <input name="q" defaultValue={q} />

@@ -5,6 +5,7 @@ import { When } from "~/components/admin/ui";
 import { requireAdmin } from "~/.server/auth/guards";
 import { EMAIL_STATUSES } from "~/components/admin/constants";
 import { listEmails } from "~/.server/admin/outbox";
+import { SelectFilter } from "~/components/SelectFilter";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { cp } = context;
@@ -21,17 +22,7 @@ export default function AdminOutbox() {
       <h1>Email outbox</h1>
       <p>{smtp ? "Emails are sent through SMTP_URL; failures stay here with their error." : "SMTP_URL is not set: emails are kept here instead of being sent."}</p>
       <Form method="get" className="filters">
-        <label>
-          Status
-          <select name="status" defaultValue={status}>
-            <option value="">any</option>
-            {EMAIL_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectFilter label="Status" name="status" value={status} options={EMAIL_STATUSES} />
         <button type="submit">Filter</button>
       </Form>
       <table>

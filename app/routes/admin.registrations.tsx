@@ -9,6 +9,7 @@ import { listRegistrations } from "~/.server/admin/catalog";
 import { adminAction, done, field, validationResponse } from "~/.server/admin/guard";
 import { isUuid } from "~/.server/admin/ids";
 import { approveInstance, deleteInstance, parseInstanceStatus, rejectInstance, revokeInstance } from "~/.server/registrations";
+import { SelectFilter } from "~/components/SelectFilter";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { cp } = context;
@@ -61,28 +62,8 @@ export default function AdminRegistrations() {
       <p>Approving adds the service to the application's ACLs; rejecting, revoking or deleting removes it. A reason reaches the developer by email.</p>
       <Outcome data={result} />
       <Form method="get" className="filters">
-        <label>
-          Status
-          <select name="status" defaultValue={status}>
-            <option value="">any</option>
-            {INSTANCE_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Service
-          <select name="service" defaultValue={service}>
-            <option value="">any</option>
-            {services.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name ?? s.id}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectFilter label="Status" name="status" value={status} options={INSTANCE_STATUSES} />
+        <SelectFilter label="Service" name="service" value={service} options={services.map((s) => ({ value: s.id, label: s.name ?? s.id }))} />
         <button type="submit">Filter</button>
       </Form>
       <table>

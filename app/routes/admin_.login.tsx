@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json, redirect } from "@remix-run/node";
-import { Form, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
-import { Csrf } from "~/components/Csrf";
+import { useActionData, useLoaderData } from "@remix-run/react";
+import { LoginForm } from "~/components/LoginForm";
 import { readForm } from "~/.server/auth/guards";
 import { safeRedirect } from "~/.server/developers";
 import { authenticateAdmin } from "~/.server/admin/accounts";
@@ -46,7 +46,6 @@ export async function action({ request, context }: ActionFunctionArgs) {
 export default function AdminLogin() {
   const { csrf } = useLoaderData<typeof loader>();
   const data = useActionData<typeof action>();
-  const [params] = useSearchParams();
   return (
     <section className="narrow">
       <h1>Admin log in</h1>
@@ -55,19 +54,7 @@ export default function AdminLogin() {
           {data.error}
         </p>
       ) : null}
-      <Form method="post">
-        <Csrf token={csrf} />
-        <input type="hidden" name="redirectTo" value={params.get("redirectTo") ?? ""} />
-        <label>
-          Email
-          <input type="email" name="email" autoComplete="username" required defaultValue={data?.email ?? ""} />
-        </label>
-        <label>
-          Password
-          <input type="password" name="password" autoComplete="current-password" required />
-        </label>
-        <button type="submit">Log in</button>
-      </Form>
+      <LoginForm csrf={csrf} email={data?.email} emailAutoComplete="username" />
     </section>
   );
 }

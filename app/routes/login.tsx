@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json, redirect } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
-import { Csrf } from "~/components/Csrf";
+import { Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
+import { LoginForm } from "~/components/LoginForm";
 import { readForm } from "~/.server/auth/guards";
 import { loginDeveloper, NOT_APPROVED_MESSAGES } from "~/.server/accounts";
 import { safeRedirect } from "~/.server/developers";
@@ -48,19 +48,7 @@ export default function Login() {
           {actionData.error}
         </p>
       ) : null}
-      <Form method="post">
-        <Csrf token={csrf} />
-        <input type="hidden" name="redirectTo" value={params.get("redirectTo") ?? ""} />
-        <label>
-          Email
-          <input type="email" name="email" autoComplete="email" required defaultValue={actionData?.email ?? ""} />
-        </label>
-        <label>
-          Password
-          <input type="password" name="password" autoComplete="current-password" required />
-        </label>
-        <button type="submit">Log in</button>
-      </Form>
+      <LoginForm csrf={csrf} email={actionData?.email} />
       <p>
         <Link to="/forgot-password">Forgot your password?</Link>
       </p>

@@ -18,7 +18,7 @@ import { pluginPriority } from "../../contract/plugins";
 import { OPENID_CONNECT_FIELDS } from "../../contract/plugins/openid-connect";
 import { validateRecord } from "../../contract/schema";
 import type { PluginEnv, PluginHandler, PluginInstance, PluginResponse, RequestContext } from "../types";
-import { checkRequired } from "./authorize";
+import { checkRequired, type RequiredChecks } from "./authorize";
 import { completeAuthorization, PENDING_TTL, startAuthorization, type PendingAuthorization } from "./authorization-code";
 import type { ClientAuth, ClientAuthMethod } from "./client-auth";
 import { discoveryUrlFor, TrustedIssuer } from "./discovery";
@@ -42,7 +42,7 @@ import { checkTimeClaims, looksLikeJwt, verifyJwt } from "./verify";
 import type { JWK } from "jose";
 
 /** The config fields this handler reads (defaults from gateway/contract/plugins/openid-connect.ts). */
-export interface OidcConfig {
+export interface OidcConfig extends RequiredChecks {
   issuer: string;
   issuers_allowed?: string[] | null;
   extra_jwks_uris?: string[] | null;
@@ -61,12 +61,6 @@ export interface OidcConfig {
   refresh_token_param_name?: string | null;
   redirect_uri?: string[] | null;
   scopes?: string[] | null;
-  scopes_required?: string[] | null;
-  scopes_claim?: string[] | null;
-  audience_required?: string[] | null;
-  audience_claim?: string[] | null;
-  groups_required?: string[] | null;
-  groups_claim?: string[] | null;
   authenticated_groups_claim?: string[] | null;
   consumer_claim?: string[] | null;
   consumer_by?: string[] | null;
