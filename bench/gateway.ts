@@ -15,6 +15,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { compiled } from "./compiled";
 
 type Role = "upstream" | "baseline" | "gateway";
 const BODY = JSON.stringify({ ok: true, message: "hello from the upstream" });
@@ -74,10 +75,11 @@ async function serve(role: Role, upstreamPort: number): Promise<number> {
   return dp.addresses.proxy.port;
 }
 
-function spawn(role: Role, upstreamPort = 0): Promise<{ child: ChildProcess; port: number }> {
+async function spawn(role: Role, upstreamPort = 0): Promise<{ child: ChildProcess; port: number }> {
+  const entry = await compiled(import.meta.url, "bench-gateway"); // every server production-compiled, not tsx
   return new Promise((resolve, reject) => {
-    const child = fork(new URL(import.meta.url).pathname, ["--serve", role, "--upstream-port", String(upstreamPort)], {
-      execArgv: ["--import", "tsx"],
+    const child = fork(entry, ["--serve", role, "--upstream-port", String(upstreamPort)], {
+      execArgv: [],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     child.once("message", (m) => resolve({ child, port: (m as { port: number }).port }));

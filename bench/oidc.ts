@@ -21,7 +21,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
+import { compiled } from "./compiled";
 import readline from "node:readline";
 import autocannon from "autocannon";
 import { startTestIdp } from "../test/support/oidc-provider";
@@ -64,8 +64,9 @@ function startUpstreamChild(): Promise<{ port: number; child: ChildProcess }> {
   });
 }
 
-function startGatewayChild(snapshot: Snapshot): Promise<{ url: string; cpu: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [...(process.env.BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []), "--import", "tsx", fileURLToPath(import.meta.url), "--gateway"], { stdio: ["pipe", "pipe", "inherit"] });
+async function startGatewayChild(snapshot: Snapshot): Promise<{ url: string; cpu: string; child: ChildProcess }> {
+  const entry = await compiled(import.meta.url, "bench-oidc"); // production-compiled, not tsx
+  const child = spawn(process.execPath, [...(process.env.BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []), entry, "--gateway"], { stdio: ["pipe", "pipe", "inherit"] });
   child.stdin!.end(JSON.stringify(snapshot));
   return new Promise((resolve, reject) => {
     const rl = readline.createInterface({ input: child.stdout! });
