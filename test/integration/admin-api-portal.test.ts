@@ -69,6 +69,28 @@ describe.each(dbTargets())("Admin API portal routes on $name", (target) => {
     expect((await api("DELETE", "/idp-connections/okta-test")).status).toBe(204);
   });
 
+  it("mints the built-in issuer's initial access tokens: shown once, usable for RFC 7591 registration, revocable", async () => {
+    expect((await api("POST", "/issuer/initial_access_tokens", { uses: 0 })).status).toBe(400);
+    const created = await api("POST", "/issuer/initial_access_tokens", { description: "ci", expires_in: 600, uses: 2 });
+    expect(created.status).toBe(201);
+    const token: string = created.body.token;
+    expect(token.length).toBeGreaterThan(20);
+    const register = (t: string) =>
+      fetch(cp.portal + "/oauth2/register", {
+        method: "POST",
+        headers: { authorization: `Bearer ${t}`, "content-type": "application/json" },
+        body: JSON.stringify({ client_name: "dcr-client", grant_types: ["client_credentials"], token_endpoint_auth_method: "client_secret_basic" }),
+      });
+    expect((await register(token)).status).toBe(201);
+    const list = await api("GET", "/issuer/initial_access_tokens");
+    const row = list.body.data.find((r: { description: string }) => r.description === "ci");
+    expect(row).toMatchObject({ uses_remaining: 1 });
+    expect(JSON.stringify(list.body)).not.toContain(token);
+    expect((await api("DELETE", `/issuer/initial_access_tokens/${row.id}`)).status).toBe(204);
+    expect((await register(token)).status).toBe(401);
+    expect((await api("DELETE", `/issuer/initial_access_tokens/${row.id}`)).status).toBe(404);
+  });
+
   it("lists and decides application instances by service id or name", async () => {
     const list = await api("GET", "/services/billing/application_instances?status=pending");
     expect(list.status).toBe(200);

@@ -8,6 +8,7 @@ import { applicationInstancesRoute } from "./application-instances";
 import { applicationsRoute } from "./applications";
 import { developersRoute } from "./developers";
 import { handleIdpConnections } from "./idp-connections";
+import { initialAccessTokensRoute } from "./initial-access-tokens";
 import type { AdminRoute } from "./http";
 
 export type { AdminRequest, AdminResponse, AdminRoute } from "./http";
@@ -17,4 +18,5 @@ export const EXTRA_ROUTES: AdminRoute[] = [
   applicationsRoute,
   applicationInstancesRoute,
   handleIdpConnections,
+  initialAccessTokensRoute,
 ];
