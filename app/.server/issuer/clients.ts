@@ -31,6 +31,21 @@ export const SUPPORTED_GRANT_TYPES = ["authorization_code", "client_credentials"
 export type GrantType = (typeof SUPPORTED_GRANT_TYPES)[number];
 export const AUTH_METHODS: TokenEndpointAuthMethod[] = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
 
+/** The oauth_clients columns that come straight from validated client metadata (create and update alike). */
+function metadataColumns(m: ReturnType<typeof normalizeMetadata>) {
+  return {
+    client_name: m.client_name,
+    token_endpoint_auth_method: m.token_endpoint_auth_method,
+    jwks: m.jwks ? json(m.jwks) : null,
+    jwks_uri: m.jwks_uri,
+    grant_types: json(m.grant_types),
+    response_types: json(m.response_types),
+    redirect_uris: json(m.redirect_uris),
+    post_logout_redirect_uris: json(m.post_logout_redirect_uris),
+    scope: m.scope,
+  };
+}
+
 export class ClientMetadataError extends Error {
   override name = "ClientMetadataError";
   constructor(
@@ -304,15 +319,7 @@ export class Clients {
         id: crypto.randomUUID(),
         client_id: clientId,
         client_secret_hash: secret ? sha256(secret) : null,
-        client_name: m.client_name,
-        token_endpoint_auth_method: m.token_endpoint_auth_method,
-        jwks: m.jwks ? json(m.jwks) : null,
-        jwks_uri: m.jwks_uri,
-        grant_types: json(m.grant_types),
-        response_types: json(m.response_types),
-        redirect_uris: json(m.redirect_uris),
-        post_logout_redirect_uris: json(m.post_logout_redirect_uris),
-        scope: m.scope,
+        ...metadataColumns(m),
         metadata: json({ resources: m.resources, developer_id: input.developer_id ?? null, access_token_ttl: m.access_token_ttl }),
         application_id: input.application_id ?? null,
       })
@@ -366,17 +373,9 @@ export class Clients {
     const row = await db
       .updateTable("oauth_clients")
       .set({
-        client_name: m.client_name,
-        token_endpoint_auth_method: m.token_endpoint_auth_method,
+        ...metadataColumns(m),
         client_secret_hash: secretHash,
         ...(secretHash ? {} : { previous_secret_hash: null, previous_secret_expires_at: null }),
-        jwks: m.jwks ? json(m.jwks) : null,
-        jwks_uri: m.jwks_uri,
-        grant_types: json(m.grant_types),
-        response_types: json(m.response_types),
-        redirect_uris: json(m.redirect_uris),
-        post_logout_redirect_uris: json(m.post_logout_redirect_uris),
-        scope: m.scope,
         metadata: json({
           resources: m.resources,
           developer_id: "developer_id" in patch ? (patch.developer_id ?? null) : cur.developer_id,
