@@ -32,7 +32,7 @@ export type GrantType = (typeof SUPPORTED_GRANT_TYPES)[number];
 export const AUTH_METHODS: TokenEndpointAuthMethod[] = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
 
 /** The oauth_clients columns that come straight from validated client metadata (create and update alike). */
-function metadataColumns(m: ReturnType<typeof normalizeMetadata>) {
+function metadataColumns(m: NormalizedMetadata) {
   return {
     client_name: m.client_name,
     token_endpoint_auth_method: m.token_endpoint_auth_method,
