@@ -8,49 +8,37 @@
  * (stop it, rotate, start it again). On PostgreSQL it runs beside running control
  * planes, which pick the new active key up within 30 seconds.
  */
-import path from "node:path";
 import type { Config } from "../lib/config";
+import { withCliDatabase } from "./database";
 import type { Logger } from "../lib/log";
 import { Keyring } from "../app/.server/crypto";
-import { openDatabase } from "../app/.server/db/index";
 import { migrationState } from "../app/.server/db/migrate";
 import { Keys } from "../app/.server/issuer/keys";
-import { acquireLock, assertUnlocked } from "../app/.server/lock";
 import { loadSecrets } from "../app/.server/secrets";
 
 export async function runKeysRotate(config: Config, log: Logger): Promise<number> {
-  const embedded = !config.databaseUrl;
-  if (embedded) assertUnlocked(config.dataDir);
-  const lock = embedded ? acquireLock(config.dataDir) : undefined;
-  try {
-    const database = await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, "pglite") });
-    try {
-      const state = await migrationState(database.db);
-      if (state.pending.length) {
-        process.stderr.write(`gatehouse keys rotate: the database has ${state.pending.length} pending migration(s): run \`gatehouse migrate\` first\n`);
-        return 1;
-      }
-      const secrets = loadSecrets(config, log);
-      const keys = new Keys(database.db, new Keyring(secrets.secret, config.previousSecrets), {
-        alg: config.issuer.signingAlg,
-        accessTokenTtl: config.issuer.accessTokenTtl,
-      });
-      const r = await keys.rotate();
-      process.stdout.write(
-        [
-          `signing with  ${r.activated} (published since the previous rotation)`,
-          r.retired ? `retired       ${r.retired} (published until its tokens have expired)` : undefined,
-          `published     ${r.next} (the next key; signs after the next rotation)`,
-          ...r.removed.map((k) => `removed       ${k} (its tokens have all expired)`),
-        ]
-          .filter(Boolean)
-          .join("\n") + "\n",
-      );
-      return 0;
-    } finally {
-      await database.close();
+  return withCliDatabase(config, async (database) => {
+    const state = await migrationState(database.db);
+    if (state.pending.length) {
+      process.stderr.write(`gatehouse keys rotate: the database has ${state.pending.length} pending migration(s): run \`gatehouse migrate\` first\n`);
+      return 1;
     }
-  } finally {
-    lock?.release();
-  }
+    const secrets = loadSecrets(config, log);
+    const keys = new Keys(database.db, new Keyring(secrets.secret, config.previousSecrets), {
+      alg: config.issuer.signingAlg,
+      accessTokenTtl: config.issuer.accessTokenTtl,
+    });
+    const r = await keys.rotate();
+    process.stdout.write(
+      [
+        `signing with  ${r.activated} (published since the previous rotation)`,
+        r.retired ? `retired       ${r.retired} (published until its tokens have expired)` : undefined,
+        `published     ${r.next} (the next key; signs after the next rotation)`,
+        ...r.removed.map((k) => `removed       ${k} (its tokens have all expired)`),
+      ]
+        .filter(Boolean)
+        .join("\n") + "\n",
+    );
+    return 0;
+  });
 }

@@ -7,6 +7,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { json, redirect } from "@remix-run/node";
 import { Form, useLoaderData } from "@remix-run/react";
 import { Csrf } from "~/components/Csrf";
+import { ErrorPanel } from "~/components/ErrorPanel";
 import { readForm } from "~/.server/auth/guards";
 
 export const meta: MetaFunction = () => [{ title: "Sign out · Gatehouse" }];
@@ -40,16 +41,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
 export default function Logout() {
   const data = useLoaderData<typeof loader>();
-  if (data.kind === "error") {
-    return (
-      <section className="narrow">
-        <h1>{data.title}</h1>
-        <p role="alert" className="error">
-          {data.message}
-        </p>
-      </section>
-    );
-  }
+  if (data.kind === "error") return <ErrorPanel title={data.title} message={data.message} />;
   if (data.kind === "done") {
     return (
       <section className="narrow">
