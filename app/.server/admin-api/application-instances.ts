@@ -6,8 +6,8 @@
  */
 import type { ControlPlane } from "../context";
 import { deleteInstance, parseInstanceStatus, setInstanceStatus } from "../registrations";
-import { AdminError, badRequest, notFound, seconds, UUID, type AdminRequest, type AdminResponse } from "./http";
-import { ADMIN_API_ACTOR, page, serviceError } from "./paging";
+import { badRequest, notFound, seconds, UUID, type AdminRequest, type AdminResponse } from "./http";
+import { ADMIN_API_ACTOR, page } from "./paging";
 
 function query(cp: ControlPlane, serviceId: string) {
   return cp.db
@@ -49,43 +49,37 @@ function entity(r: Row) {
 export async function applicationInstancesRoute(cp: ControlPlane, req: AdminRequest): Promise<AdminResponse | undefined> {
   const [root, svcKey, sub, id, ...rest] = req.segments;
   if (root !== "services" || sub !== "application_instances" || !svcKey || rest.length) return undefined;
-  try {
-    const svcQ = cp.db.selectFrom("services").select("id");
-    const svc = UUID.test(svcKey) ? await svcQ.where("id", "=", svcKey).executeTakeFirst() : await svcQ.where("name", "=", svcKey).executeTakeFirst();
-    if (!svc) throw notFound();
-    if (!id) {
-      if (req.method !== "GET") return { status: 405, body: { message: "Method not allowed: developers request access in the portal" } };
-      let q = query(cp, svc.id);
-      const status = req.query.get("status");
-      if (status) {
-        const s = parseInstanceStatus(status);
-        if (!s) throw badRequest("status must be one of pending, approved, rejected, revoked", { status: "invalid value" });
-        q = q.where("ai.status", "=", s);
-      }
-      const p = await page(req, q, { created_at: "ai.created_at", id: "ai.id" });
-      return { status: 200, body: { data: p.rows.map(entity), next: p.next, ...(p.offset ? { offset: p.offset } : {}) } };
+  const svcQ = cp.db.selectFrom("services").select("id");
+  const svc = UUID.test(svcKey) ? await svcQ.where("id", "=", svcKey).executeTakeFirst() : await svcQ.where("name", "=", svcKey).executeTakeFirst();
+  if (!svc) throw notFound();
+  if (!id) {
+    if (req.method !== "GET") return { status: 405, body: { message: "Method not allowed: developers request access in the portal" } };
+    let q = query(cp, svc.id);
+    const status = req.query.get("status");
+    if (status) {
+      const s = parseInstanceStatus(status);
+      if (!s) throw badRequest("status must be one of pending, approved, rejected, revoked", { status: "invalid value" });
+      q = q.where("ai.status", "=", s);
     }
-    const one = async () => {
-      const row = UUID.test(id) ? await query(cp, svc.id).where("ai.id", "=", id).executeTakeFirst() : undefined;
-      if (!row) throw notFound();
-      return row;
-    };
-    const row = await one();
-    if (req.method === "GET") return { status: 200, body: entity(row) };
-    if (req.method === "PATCH") {
-      if (req.body.status === undefined) throw badRequest("send {status}: approved, rejected or revoked", { status: "required field missing" });
-      const reason = typeof req.body.reason === "string" ? req.body.reason : null;
-      await setInstanceStatus(cp, row.id, req.body.status, ADMIN_API_ACTOR, { reason });
-      return { status: 200, body: entity(await one()) };
-    }
-    if (req.method === "DELETE") {
-      await deleteInstance(cp, row.id, ADMIN_API_ACTOR, { reason: typeof req.query.get("reason") === "string" ? req.query.get("reason") : null });
-      return { status: 204 };
-    }
-    return { status: 405, body: { message: "Method not allowed" } };
-  } catch (err) {
-    const mapped = serviceError(err);
-    if (mapped) throw new AdminError(mapped.status, mapped.body);
-    throw err;
+    const p = await page(req, q, { created_at: "ai.created_at", id: "ai.id" });
+    return { status: 200, body: { data: p.rows.map(entity), next: p.next, ...(p.offset ? { offset: p.offset } : {}) } };
   }
+  const one = async () => {
+    const row = UUID.test(id) ? await query(cp, svc.id).where("ai.id", "=", id).executeTakeFirst() : undefined;
+    if (!row) throw notFound();
+    return row;
+  };
+  const row = await one();
+  if (req.method === "GET") return { status: 200, body: entity(row) };
+  if (req.method === "PATCH") {
+    if (req.body.status === undefined) throw badRequest("send {status}: approved, rejected or revoked", { status: "required field missing" });
+    const reason = typeof req.body.reason === "string" ? req.body.reason : null;
+    await setInstanceStatus(cp, row.id, req.body.status, ADMIN_API_ACTOR, { reason });
+    return { status: 200, body: entity(await one()) };
+  }
+  if (req.method === "DELETE") {
+    await deleteInstance(cp, row.id, ADMIN_API_ACTOR, { reason: typeof req.query.get("reason") === "string" ? req.query.get("reason") : null });
+    return { status: 204 };
+  }
+  return { status: 405, body: { message: "Method not allowed" } };
 }

@@ -4,8 +4,8 @@
  * the portal). Filters: ?developer=<id|email>, ?idp_connection=<id|name>, ?client_id=.
  */
 import type { ControlPlane } from "../context";
-import { AdminError, notFound, seconds, UUID, type AdminRequest, type AdminResponse } from "./http";
-import { page, serviceError } from "./paging";
+import { notFound, seconds, UUID, type AdminRequest, type AdminResponse } from "./http";
+import { page } from "./paging";
 
 function query(cp: ControlPlane) {
   return cp.db
@@ -52,24 +52,18 @@ export async function applicationsRoute(cp: ControlPlane, req: AdminRequest): Pr
   const [root, id, ...rest] = req.segments;
   if (root !== "applications" || rest.length) return undefined;
   if (req.method !== "GET") return { status: 405, body: { message: "Method not allowed: applications are managed by their developers in the portal" } };
-  try {
-    if (id) {
-      const row = UUID.test(id) ? await query(cp).where("a.id", "=", id).executeTakeFirst() : undefined;
-      if (!row) throw notFound();
-      return { status: 200, body: entity(row) };
-    }
-    let q = query(cp);
-    const dev = req.query.get("developer");
-    if (dev) q = UUID.test(dev) ? q.where("d.id", "=", dev) : q.where("d.email", "=", dev.toLowerCase());
-    const idp = req.query.get("idp_connection");
-    if (idp) q = UUID.test(idp) ? q.where("i.id", "=", idp) : q.where("i.name", "=", idp);
-    const clientId = req.query.get("client_id");
-    if (clientId) q = q.where("a.client_id", "=", clientId);
-    const p = await page(req, q, { created_at: "a.created_at", id: "a.id" });
-    return { status: 200, body: { data: p.rows.map(entity), next: p.next, ...(p.offset ? { offset: p.offset } : {}) } };
-  } catch (err) {
-    const mapped = serviceError(err);
-    if (mapped) throw new AdminError(mapped.status, mapped.body);
-    throw err;
+  if (id) {
+    const row = UUID.test(id) ? await query(cp).where("a.id", "=", id).executeTakeFirst() : undefined;
+    if (!row) throw notFound();
+    return { status: 200, body: entity(row) };
   }
+  let q = query(cp);
+  const dev = req.query.get("developer");
+  if (dev) q = UUID.test(dev) ? q.where("d.id", "=", dev) : q.where("d.email", "=", dev.toLowerCase());
+  const idp = req.query.get("idp_connection");
+  if (idp) q = UUID.test(idp) ? q.where("i.id", "=", idp) : q.where("i.name", "=", idp);
+  const clientId = req.query.get("client_id");
+  if (clientId) q = q.where("a.client_id", "=", clientId);
+  const p = await page(req, q, { created_at: "a.created_at", id: "a.id" });
+  return { status: 200, body: { data: p.rows.map(entity), next: p.next, ...(p.offset ? { offset: p.offset } : {}) } };
 }

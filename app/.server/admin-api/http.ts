@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { ControlPlane } from "../context";
 import { errorsToFields, formatErrors, type FieldError } from "../../../gateway/contract/schema";
+import { errorKind } from "../errors";
 
 export interface AdminRequest {
   method: string;
@@ -163,3 +164,20 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 /** Timestamps as Kong returns them: whole seconds. */
 export const seconds = (d: Date | string): number => Math.floor(new Date(d).getTime() / 1000);
+
+/** The portal's service errors as Admin API answers (matched by name: see admin/guard.ts). */
+export function serviceError(err: unknown): { status: number; body: Record<string, unknown> } | undefined {
+  const k = errorKind(err);
+  if (!k) return undefined;
+  const fields = (field?: string) => (field ? { fields: { [field]: k.message } } : {});
+  switch (k.kind) {
+    case "validation":
+      return { status: 400, body: { message: k.message, fields: k.fields } };
+    case "not_found":
+      return { status: 404, body: { message: k.message ?? "Not found" } };
+    case "conflict":
+      return { status: 409, body: { message: k.message, ...fields(k.field) } };
+    case "status":
+      return { status: k.status, body: { message: k.message, ...fields(k.field) } };
+  }
+}

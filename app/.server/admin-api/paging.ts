@@ -24,20 +24,5 @@ export async function page<O extends { id: string; created_at: Date }>(
   return { rows: rows.slice(0, size), offset, next: `${req.path}?${u}` };
 }
 
-/** The portal's service errors as Admin API answers (matched by name: see admin/guard.ts). */
-export function serviceError(err: unknown): { status: number; body: Record<string, unknown> } | undefined {
-  const e = err as { name?: string; message?: string; fields?: Record<string, string>; field?: string; status?: number };
-  switch (e?.name) {
-    case "ValidationError":
-      return { status: 400, body: { message: e.message, fields: e.fields ?? {} } };
-    case "NotFoundError":
-      return { status: 404, body: { message: e.message ?? "Not found" } };
-    case "ConflictError":
-      return { status: 409, body: { message: e.message, ...(e.field ? { fields: { [e.field]: e.message } } : {}) } };
-    case "RegistrationError":
-      return { status: e.status ?? 400, body: { message: e.message, ...(e.field ? { fields: { [e.field]: e.message } } : {}) } };
-  }
-  return undefined;
-}
 
 export const ADMIN_API_ACTOR = { type: "admin_api" as const, label: "admin-api" };

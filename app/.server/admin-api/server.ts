@@ -15,7 +15,7 @@ import { safeEqual } from "../crypto";
 import { BodyTooLargeError, readBody, sendJson } from "../http/util";
 import { kongRoutes } from "./entities";
 import { EXTRA_ROUTES } from "./extensions";
-import { AdminError, decodeBody, type AdminRequest, type AdminResponse } from "./http";
+import { AdminError, decodeBody, serviceError, type AdminRequest, type AdminResponse } from "./http";
 
 const VERSION = "0.1.0";
 
@@ -121,7 +121,8 @@ export function createAdminHandler(cp: ControlPlane): http.RequestListener {
         }
         out ??= { status: 404, body: { message: "Not found" } };
       } catch (err) {
-        if (err instanceof AdminError) out = { status: err.status, body: err.body };
+        const mapped = err instanceof AdminError ? { status: err.status, body: err.body } : serviceError(err);
+        if (mapped) out = mapped;
         else {
           log.error("Admin API request failed", { err, method, path: url.pathname });
           out = { status: 500, body: { message: "An unexpected error occurred" } };

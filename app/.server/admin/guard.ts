@@ -9,6 +9,7 @@ import { readForm, requireAdmin } from "../auth/guards";
 import type { ControlPlane } from "../context";
 import type { Admin, AdminRole } from "../db/schema";
 import { actorOf } from "./accounts";
+import { errorKind } from "../errors";
 
 export interface AdminAction {
   admin: Admin;
@@ -34,20 +35,20 @@ export function field(form: FormData, name: string): string {
  * come from the server's own modules, not the copies Remix bundles.
  */
 export function validationResponse(err: unknown) {
-  const e = err as { name?: string; message?: string; fields?: Record<string, string>; field?: string; status?: number };
-  const fail = (status: number, fields: Record<string, string>) =>
-    json({ ok: false as const, error: e.message ?? "invalid input", fields, message: undefined }, { status });
-  switch (e?.name) {
-    case "ValidationError":
-      return fail(400, e.fields ?? {});
-    case "NotFoundError":
+  const k = errorKind(err);
+  if (!k) throw err;
+  const fail = (status: number, fields: Record<string, string>) => json({ ok: false as const, error: k.message ?? "invalid input", fields, message: undefined }, { status });
+  const fieldOf = (field?: string) => (field ? { [field]: k.message } : {});
+  switch (k.kind) {
+    case "validation":
+      return fail(400, k.fields);
+    case "not_found":
       return fail(404, {});
-    case "ConflictError":
-      return fail(409, e.field ? { [e.field]: e.message ?? "" } : {});
-    case "RegistrationError":
-      return fail(e.status === 404 || e.status === 409 ? e.status : 400, e.field ? { [e.field]: e.message ?? "" } : {});
+    case "conflict":
+      return fail(409, fieldOf(k.field));
+    case "status":
+      return fail(k.status === 404 || k.status === 409 ? k.status : 400, fieldOf(k.field));
   }
-  throw err;
 }
 
 export function done(message: string) {
